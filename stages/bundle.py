@@ -1,0 +1,116 @@
+"""The model bundle: vectoriser, per-theme models, thresholds and theme list in one file.
+
+``models/bundle.joblib`` is a pickle, and unpickling can run code. So it is never opened
+before two checks against ``models/bundle.json``, a plain JSON manifest written when the
+bundle was trained: the file's SHA-256 must match, and the installed scikit-learn must be the
+version that trained it. Load it with :func:`load_bundle`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+
+from stages.atomic import write_json, write_with
+from stages.errors import InputError
+from stages.families import score
+
+DEFAULT_BUNDLE = Path("models/bundle.joblib")
+
+
+class ThemeTagger:
+    """Tags texts with themes: one TF-IDF transform, then every theme scored from that matrix."""
+
+    def __init__(
+        self,
+        vectorizer,
+        models: dict,
+        thresholds: dict[str, float],
+        families: dict[str, str],
+        text_column: str = "Processed Text",
+    ):
+        self.vectorizer = vectorizer
+        self.text_column = text_column
+        self.models = models
+        self.thresholds = thresholds
+        self.families = families
+        self.themes = list(models)
+        self.sklearn_version = sklearn.__version__
+
+    def scores(self, texts: Sequence[str]) -> pd.DataFrame:
+        """One column per theme; a row with empty or missing text gets NaN (no score, no theme)."""
+        texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
+        X = self.vectorizer.transform(texts)
+        out = pd.DataFrame({t: score(m, X) for t, m in self.models.items()}, columns=self.themes)
+        empty = np.array([not t.strip() for t in texts], dtype=bool)
+        if empty.any():
+            out.loc[empty, :] = np.nan
+        return out
+
+    def tags(self, scores: pd.DataFrame) -> list[list[str]]:
+        """Themes whose score is at or above their threshold, in the pipeline's theme order."""
+        hits = np.column_stack([scores[t].to_numpy() >= self.thresholds[t] for t in self.themes])
+        names = np.asarray(self.themes, dtype=object)
+        return [list(names[row]) for row in hits]
+
+    def predict(self, texts: Sequence[str]) -> list[list[str]]:
+        return self.tags(self.scores(texts))
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def manifest_path(bundle: Path) -> Path:
+    return bundle.with_suffix(".json")
+
+
+def save_bundle(tagger: ThemeTagger, path: Path = DEFAULT_BUNDLE) -> dict:
+    write_with(path, lambda p: joblib.dump(tagger, p))
+    manifest = {
+        "bundle": path.name,
+        "sha256": file_sha256(path),
+        "sklearn_version": tagger.sklearn_version,
+        "themes": tagger.themes,
+        "text_column": tagger.text_column,
+        "families": tagger.families,
+        "thresholds": tagger.thresholds,
+    }
+    write_json(manifest_path(path), manifest)
+    return manifest
+
+
+def load_bundle(path: str | Path = DEFAULT_BUNDLE) -> ThemeTagger:
+    """Load a bundle after checking its hash and scikit-learn version; refuse it otherwise."""
+    path = Path(path)
+    mpath = manifest_path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no model bundle there; run `dvc repro` to train one, or pass --bundle")
+    if not mpath.is_file():
+        raise InputError(f"{mpath}: manifest missing, so {path} cannot be verified; retrain with `dvc repro`")
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InputError(f"{mpath}: not valid JSON; retrain with `dvc repro`") from None
+    if manifest.get("sklearn_version") != sklearn.__version__:
+        raise InputError(
+            f"{path}: trained with scikit-learn {manifest.get('sklearn_version')}, but {sklearn.__version__} "
+            f"is installed; install scikit-learn=={manifest.get('sklearn_version')} or retrain with `dvc repro`"
+        )
+    if file_sha256(path) != manifest.get("sha256"):
+        raise InputError(
+            f"{path}: SHA-256 does not match {mpath} (file changed or truncated); refusing to unpickle it, "
+            "retrain with `dvc repro` or restore it with `dvc checkout`"
+        )
+    return joblib.load(path)

@@ -1,0 +1,130 @@
+"""Stage evaluate: metrics JSON, precision-recall curve data and the results table.
+
+Three sets of figures, each labelled for what it is:
+
+* ``cv``: out-of-fold scores at the chosen thresholds. **Optimistic**: model, hyper-parameters
+  and threshold were all chosen on these same folds.
+* ``cv_nested``: each fold's threshold chosen on the other folds' out-of-fold scores. Honest
+  about the threshold; model and hyper-parameter choice still saw every fold.
+* ``test``: the final bundle on data/test.csv, which no choice ever saw (only if it exists).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import precision_recall_curve
+from tabulate import tabulate
+
+from stages import paths
+from stages.atomic import read_json, write_json, write_text, write_with
+from stages.bundle import load_bundle
+from stages.errors import run_cli
+from stages.params import load_params
+from stages.scoring import evaluate_split, json_threshold, with_averages
+
+
+def curve_table(y: np.ndarray, s: np.ndarray, points: int) -> pd.DataFrame:
+    keep = ~np.isnan(s)
+    precision, recall, thresholds = precision_recall_curve(y[keep], s[keep])
+    frame = pd.DataFrame({"recall": recall[:-1], "precision": precision[:-1], "threshold": thresholds})
+    if len(frame) > points:
+        frame = frame.iloc[np.unique(np.linspace(0, len(frame) - 1, points).round().astype(int))]
+    return frame.round(6)
+
+
+def write_curves(folder, labels: pd.DataFrame, scores: pd.DataFrame, themes: list[str], points: int) -> None:
+    for t in themes:
+        table = curve_table(labels[t].to_numpy(dtype=int), scores[t].to_numpy(dtype=float), points)
+        write_with(folder / f"{t}.csv", lambda p, tb=table: tb.to_csv(p, index=False))
+
+
+def results_table(metrics: dict, chosen: dict, families: dict) -> str:
+    has_test = "test" in metrics
+    headers = ["theme", "model", "threshold", "CV P*", "CV R*", "nested P", "nested R"]
+    headers += ["test P", "test R", "test F1", "support (train/test)"] if has_test else ["F1 (nested)", "support"]
+    rows = []
+    for t, c in chosen.items():
+        cv, nested = metrics["cv"]["themes"][t], metrics["cv_nested"]["themes"][t]
+        flag = "" if c["met_min_recall"] else " !"
+        row = [
+            t + flag,
+            families[t],
+            f"{c['threshold']:.4g}",
+            cv["precision"],
+            cv["recall"],
+            nested["precision"],
+            nested["recall"],
+        ]
+        if has_test:
+            te = metrics["test"]["themes"][t]
+            row += [te["precision"], te["recall"], te["f1"], f"{cv['support']}/{te['support']}"]
+        else:
+            row += [nested["f1"], cv["support"]]
+        rows.append(row)
+    for avg in ("macro", "micro"):
+        row = [
+            avg,
+            "",
+            "",
+            metrics["cv"][avg]["precision"],
+            metrics["cv"][avg]["recall"],
+            metrics["cv_nested"][avg]["precision"],
+            metrics["cv_nested"][avg]["recall"],
+        ]
+        row += (
+            [metrics["test"][avg]["precision"], metrics["test"][avg]["recall"], metrics["test"][avg]["f1"], ""]
+            if has_test
+            else [metrics["cv_nested"][avg]["f1"], ""]
+        )
+        rows.append(row)
+    notes = [
+        "",
+        "P = precision, R = recall. `*` CV figures at the chosen thresholds are **optimistic**: the model, "
+        "its hyper-parameters and the threshold were chosen on these same folds.",
+        "`nested`: each fold's threshold chosen on the other folds' out-of-fold scores (honest about the "
+        "threshold; model choice still saw every fold).",
+    ]
+    if has_test:
+        notes.append("`test`: data/test.csv, never used for any choice.")
+    if any(not c["met_min_recall"] for c in chosen.values()):
+        notes.append("`!`: no threshold reached thresholds.min_recall; the fallback rule chose the threshold.")
+    table = tabulate(rows, headers, tablefmt="github", floatfmt=".3f")
+    return "# Results\n\n" + table + "\n" + "\n".join(notes) + "\n"
+
+
+def main() -> None:
+    params = load_params()
+    points = params["evaluate"]["curve_points"]
+    labels = pd.read_csv(paths.LABELS, keep_default_na=False)
+    oof = pd.read_csv(paths.SELECTED_OOF)
+    chosen = read_json(paths.THRESHOLDS)["themes"]
+    themes = list(chosen)
+    thresholds = {t: c["threshold"] for t, c in chosen.items()}
+    tagger = load_bundle(paths.BUNDLE)
+
+    metrics = {"cv": evaluate_split(labels, oof, thresholds, themes)}
+    nested = {t: {k: v for k, v in c["nested"].items() if k != "fold_thresholds"} for t, c in chosen.items()}
+    metrics["cv_nested"] = with_averages(nested)
+    write_curves(paths.PR_CV_DIR, labels, oof, themes, points)
+
+    test = pd.read_csv(paths.TEST_LABELS, keep_default_na=False)
+    if len(test):
+        test_scores = tagger.scores(test["text"].tolist())
+        metrics["test"] = evaluate_split(test, test_scores, thresholds, themes)
+        write_curves(paths.PR_TEST_DIR, test, test_scores, themes, points)
+    else:
+        paths.PR_TEST_DIR.mkdir(parents=True, exist_ok=True)
+    for split in metrics.values():
+        for t, m in split["themes"].items():
+            m["model"] = tagger.families[t]
+            m["threshold"] = json_threshold(thresholds[t])
+            m["met_min_recall"] = chosen[t]["met_min_recall"]
+    write_json(paths.METRICS_JSON, metrics)
+    table = results_table(metrics, chosen, tagger.families)
+    write_text(paths.RESULTS_MD, table)
+    print(table)
+
+
+if __name__ == "__main__":
+    run_cli(main)

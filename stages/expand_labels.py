@@ -1,0 +1,80 @@
+"""Stage expand_labels: validate the CSVs, build the label matrices and the theme report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tabulate import tabulate
+
+from stages import paths
+from stages.atomic import write_json, write_text, write_with
+from stages.errors import InputError, run_cli
+from stages.input_csv import read_csv
+from stages.labels import expand, label_test_set
+from stages.params import load_params
+
+
+def theme_report_markdown(report: dict) -> str:
+    rows = [
+        [t, c, "kept" if t in report["themes"] else f"left out: {report['left_out'][t]}"]
+        for t, c in report["counts"].items()
+    ]
+    lines = ["# Theme report", "", tabulate(rows, ["theme", "positives", "status"], tablefmt="github"), ""]
+    lines += [f"- {n}" for n in report["notes"]]
+    if report.get("test"):
+        test = report["test"]
+        lines.append(f"- test.csv: {test['rows']} rows scored, {len(test['dropped_rows'])} dropped")
+        for theme, n in test["themes_not_trained"].items():
+            lines.append(f"- test.csv theme {theme!r} ({n} rows) was not trained: it is not scored")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    params = load_params()
+    data, labels = params["data"], params["labels"]
+    columns = [data["text_column"], data["themes_column"]]
+    frame = read_csv(data["train"], columns, "labelled training CSV")
+    result = expand(frame, data, labels, params["folds"]["k"])
+    if not result.texts:
+        raise InputError(
+            f"{data['train']}: every row was dropped (empty text or no themes); fill in column {data['text_column']!r}"
+        )
+    if not len(result.labels.columns):
+        raise InputError(
+            f"{data['train']}: no theme has enough positives to learn ({result.left_out}); "
+            "label more rows or lower labels.min_positives"
+        )
+    table = result.labels.copy()
+    table.insert(0, "text", result.texts)
+    write_with(paths.LABELS, lambda p: table.to_csv(p, index=False))
+
+    report = {
+        "rows": len(result.texts),
+        "themes": list(result.labels.columns),
+        "counts": result.counts,
+        "left_out": result.left_out,
+        "dropped_rows": result.dropped_rows,
+        "notes": result.notes,
+        "test": None,
+    }
+    test_path = Path(data.get("test") or "")
+    themes = list(result.labels.columns)
+    if data.get("test") and test_path.is_file():
+        test_frame = read_csv(test_path, columns, "hand-labelled test CSV")
+        test_table, report["test"] = label_test_set(test_frame, data, labels, themes)
+    else:
+        test_table = None
+    # Always write the test table (empty when there is no test.csv), so dvc.yaml can declare it.
+    if test_table is None:
+        import pandas as pd
+
+        test_table = pd.DataFrame(columns=["text", *themes])
+    write_with(paths.TEST_LABELS, lambda p: test_table.to_csv(p, index=False))
+    write_json(paths.THEME_REPORT, report)
+    write_text(paths.THEME_REPORT_MD, theme_report_markdown(report))
+    left = f"; left out: {', '.join(result.left_out)}" if result.left_out else ""
+    print(f"expand_labels: {len(result.texts)} rows, {len(themes)} themes kept{left}")
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,68 @@
+"""Model families: how to build an estimator from a search space, and how to score with it.
+
+Every family ranks rows by a continuous score, and the threshold is applied to that score.
+Linear models use ``decision_function`` (no probability calibration: ``SVC(probability=True)``
+would run an extra 5-fold fit on every fit, and a threshold on the margin ranks the same).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import optuna
+from sklearn.ensemble import AdaBoostClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import MultinomialNB
+from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+
+from stages.errors import InputError
+
+ESTIMATORS: dict[str, type] = {
+    "logreg": LogisticRegression,
+    "linsvm": LinearSVC,
+    "nb": MultinomialNB,
+    "rf": RandomForestClassifier,
+    "adaboost": AdaBoostClassifier,
+}
+_SEEDED = {"logreg", "linsvm", "rf", "adaboost"}
+
+
+def suggest(trial: optuna.Trial, space: dict[str, dict]) -> dict[str, Any]:
+    """Draw one point of a search space written as in conf/families/*.yaml."""
+    params: dict[str, Any] = {}
+    for name, spec in space.items():
+        kind = spec["type"]
+        if kind == "float":
+            params[name] = trial.suggest_float(name, spec["low"], spec["high"], log=spec.get("log", False))
+        elif kind == "int":
+            params[name] = trial.suggest_int(name, spec["low"], spec["high"], step=spec.get("step", 1))
+        elif kind == "categorical":
+            params[name] = trial.suggest_categorical(name, list(spec["choices"]))
+        else:
+            raise InputError(f"conf/families: parameter {name!r} has type {kind!r}; use float, int or categorical")
+    return params
+
+
+def build(family_conf: dict, params: dict[str, Any], seed: int):
+    """An unfitted estimator of this family with ``params`` on top of its fixed settings."""
+    key = family_conf["estimator"]
+    if key not in ESTIMATORS:
+        raise InputError(f"conf/families: estimator {key!r} is unknown; use one of {sorted(ESTIMATORS)}")
+    kwargs = {**(family_conf.get("fixed") or {}), **params}
+    if key in _SEEDED:
+        kwargs.setdefault("random_state", seed)
+    if key == "adaboost":
+        kwargs.setdefault("estimator", DecisionTreeClassifier(max_depth=1))
+    return ESTIMATORS[key](**kwargs)
+
+
+def score(model, X) -> np.ndarray:
+    """A continuous score per row, higher meaning more likely positive."""
+    if hasattr(model, "decision_function"):
+        return np.asarray(model.decision_function(X), dtype=float)
+    if hasattr(model, "predict_joint_log_proba"):  # naive Bayes: log-likelihood ratio, no ties at 0/1
+        jll = model.predict_joint_log_proba(X)
+        return np.asarray(jll[:, 1] - jll[:, 0], dtype=float)
+    return np.asarray(model.predict_proba(X)[:, 1], dtype=float)

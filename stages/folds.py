@@ -1,0 +1,57 @@
+"""Stage folds: one multi-label-stratified K-fold assignment, shared by every theme and family.
+
+Sharing it makes out-of-fold scores comparable across families, and lets the threshold stage
+re-use the same folds for its honest (nested) estimate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+from stages import paths
+from stages.atomic import read_json, write_json
+from stages.errors import run_cli
+from stages.params import load_params
+
+
+def make_folds(labels: pd.DataFrame, k: int, seed: int) -> np.ndarray:
+    """Fold id (0..k-1) of each row, stratified on all themes at once."""
+    fold = np.full(len(labels), -1, dtype=int)
+    splitter = MultilabelStratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    for i, (_, valid) in enumerate(splitter.split(np.zeros(len(labels)), labels.to_numpy())):
+        fold[valid] = i
+    return fold
+
+
+def empty_folds(labels: pd.DataFrame, fold: np.ndarray, k: int) -> dict[str, str]:
+    """Themes with no positive in some fold: they cannot be scored on that fold."""
+    out = {}
+    for theme in labels.columns:
+        per_fold = np.bincount(fold[labels[theme].to_numpy() == 1], minlength=k)
+        if (per_fold == 0).any():
+            out[theme] = f"no positive in fold(s) {np.flatnonzero(per_fold == 0).tolist()} of folds.k={k}"
+    return out
+
+
+def load_folds() -> tuple[np.ndarray, list[str]]:
+    """The fold of each row of artifacts/labels.csv, and the themes the tuning may use."""
+    data = read_json(paths.FOLDS)
+    return np.asarray(data["fold"], dtype=int), data["themes"]
+
+
+def main() -> None:
+    params = load_params()
+    k, seed = params["folds"]["k"], params["folds"]["seed"]
+    labels = pd.read_csv(paths.LABELS).drop(columns="text")
+    fold = make_folds(labels, k, seed)
+    left_out = empty_folds(labels, fold, k)
+    themes = [t for t in labels.columns if t not in left_out]
+    write_json(paths.FOLDS, {"k": k, "seed": seed, "themes": themes, "left_out": left_out, "fold": fold.tolist()})
+    sizes = np.bincount(fold, minlength=k).tolist()
+    print(f"folds: k={k}, rows per fold {sizes}" + (f"; left out: {left_out}" if left_out else ""))
+
+
+if __name__ == "__main__":
+    run_cli(main)

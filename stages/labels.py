@@ -1,0 +1,102 @@
+"""Turn a Themes column into a binary label matrix, and say what was left out and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from stages.input_csv import row_label
+
+
+def split_themes(cell: str, separator: str = ",", lowercase: bool = True, aliases: dict | None = None) -> list[str]:
+    """Split one Themes cell into distinct, normalised themes, in first-seen order.
+
+    The separator is matched without its surrounding spaces, so ``a,b``, ``a, b`` and
+    ``a , b`` agree; empty pieces (a trailing comma) vanish; inner runs of spaces collapse.
+    """
+    aliases = aliases or {}
+    sep = separator.strip() or separator
+    out: list[str] = []
+    for piece in str(cell).split(sep):
+        theme = " ".join(piece.split())
+        if lowercase:
+            theme = theme.lower()
+        theme = aliases.get(theme, theme)
+        if theme and theme not in out:
+            out.append(theme)
+    return out
+
+
+@dataclass
+class LabelSet:
+    texts: list[str]
+    labels: pd.DataFrame  # one 0/1 column per kept theme, aligned with ``texts``
+    counts: dict[str, int]  # positives per theme, kept or not, most frequent first
+    left_out: dict[str, str]  # theme -> reason
+    dropped_rows: list[dict] = field(default_factory=list)  # {"row": "line N", "reason": ...}
+    notes: list[str] = field(default_factory=list)
+
+
+def _normalise_aliases(aliases: dict | None, lowercase: bool) -> dict[str, str]:
+    norm = (lambda s: " ".join(str(s).split()).lower()) if lowercase else (lambda s: " ".join(str(s).split()))
+    return {norm(k): norm(v) for k, v in (aliases or {}).items()}
+
+
+def expand(frame: pd.DataFrame, data: dict, labels: dict, k_folds: int) -> LabelSet:
+    """Validate rows and build the label matrix for the themes that can be learned."""
+    text_col, themes_col = data["text_column"], data["themes_column"]
+    aliases = _normalise_aliases(labels.get("aliases"), labels["lowercase"])
+    texts: list[str] = []
+    theme_lists: list[list[str]] = []
+    dropped: list[dict] = []
+    for i, (text, cell) in enumerate(zip(frame[text_col], frame[themes_col], strict=True)):
+        if not str(text).strip():
+            dropped.append({"row": row_label(i), "reason": "empty text"})
+            continue
+        themes = split_themes(cell, data["separator"], labels["lowercase"], aliases)
+        if not themes and labels["empty_themes"] == "drop":
+            dropped.append({"row": row_label(i), "reason": "no themes"})
+            continue
+        texts.append(str(text))
+        theme_lists.append(themes)
+
+    counts = pd.Series([t for ts in theme_lists for t in ts], dtype=object).value_counts()
+    counts_dict = {str(t): int(c) for t, c in counts.items()}
+    n_rows = len(texts)
+    left_out: dict[str, str] = {}
+    for theme, count in counts_dict.items():
+        if count < labels["min_positives"]:
+            left_out[theme] = f"{count} positives < labels.min_positives={labels['min_positives']}"
+        elif count < k_folds:
+            left_out[theme] = f"{count} positives < folds.k={k_folds}: not one per fold"
+        elif count >= n_rows:
+            left_out[theme] = "on every row: no negatives to learn from"
+    kept = [t for t in counts_dict if t not in left_out]
+    matrix = pd.DataFrame([[int(t in ts) for t in kept] for ts in theme_lists], columns=kept, dtype="int8")
+    notes = []
+    dup = pd.DataFrame({"text": texts, "themes": [", ".join(sorted(ts)) for ts in theme_lists]})
+    conflicting = dup.groupby("text")["themes"].nunique()
+    n_conflict = int((conflicting > 1).sum())
+    if n_conflict:
+        notes.append(f"{n_conflict} texts appear more than once with different themes; all rows are kept")
+    if dropped:
+        notes.append(f"{len(dropped)} rows dropped (see dropped_rows)")
+    return LabelSet(texts, matrix, counts_dict, left_out, dropped, notes)
+
+
+def label_test_set(frame: pd.DataFrame, data: dict, labels: dict, themes: list[str]) -> tuple[pd.DataFrame, dict]:
+    """Label matrix of a hand-labelled test set over the trained ``themes``, plus what did not fit."""
+    aliases = _normalise_aliases(labels.get("aliases"), labels["lowercase"])
+    rows, unseen, dropped = [], {}, []
+    for i, (text, cell) in enumerate(zip(frame[data["text_column"]], frame[data["themes_column"]], strict=True)):
+        ts = split_themes(cell, data["separator"], labels["lowercase"], aliases)
+        if not str(text).strip() or (not ts and labels["empty_themes"] == "drop"):
+            dropped.append({"row": row_label(i), "reason": "empty text" if not str(text).strip() else "no themes"})
+            continue
+        for t in ts:
+            if t not in themes:
+                unseen[t] = unseen.get(t, 0) + 1
+        rows.append({"text": str(text), **{t: int(t in ts) for t in themes}})
+    table = pd.DataFrame(rows, columns=["text", *themes])
+    return table, {"rows": len(table), "dropped_rows": dropped, "themes_not_trained": unseen}

@@ -1,0 +1,28 @@
+"""Where each stage writes. dvc.yaml names the same paths."""
+
+from pathlib import Path
+
+ARTIFACTS = Path("artifacts")
+LABELS = ARTIFACTS / "labels.csv"
+TEST_LABELS = ARTIFACTS / "test_labels.csv"
+FOLDS = ARTIFACTS / "folds.json"
+FEATURES = ARTIFACTS / "features.joblib"
+TUNE_DIR = ARTIFACTS / "tune"
+SELECTION = ARTIFACTS / "selection.json"
+SELECTED_OOF = ARTIFACTS / "selected_oof.csv"
+THRESHOLDS = ARTIFACTS / "thresholds.json"
+FINAL_MODELS = ARTIFACTS / "final_models.joblib"
+MODELS = Path("models")
+BUNDLE = MODELS / "bundle.joblib"
+METRICS = Path("metrics")
+THEME_REPORT = METRICS / "themes.json"
+THEME_REPORT_MD = METRICS / "themes.md"
+TUNING_METRICS = METRICS / "tuning.json"
+METRICS_JSON = METRICS / "metrics.json"
+RESULTS_MD = METRICS / "results.md"
+PR_CV_DIR = METRICS / "pr_cv"
+PR_TEST_DIR = METRICS / "pr_test"
+
+
+def tune_dir(family: str) -> Path:
+    return TUNE_DIR / family

@@ -1,0 +1,132 @@
+"""Tag new texts with the trained themes.
+
+    python -m stages.predict --input new.csv --output tagged.csv [--scores] [--summary tags.md]
+
+Every input row and column is written back unchanged, plus ``Predicted Themes``: the themes
+joined by ``, `` in the pipeline's theme order, empty when none applies (or when the text is
+empty or missing). The file is read and written in chunks, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stages.atomic import atomic_path, write_json
+from stages.bundle import DEFAULT_BUNDLE, ThemeTagger, load_bundle
+from stages.errors import InputError, run_cli
+from stages.tag_summary import TagSummary
+
+PREDICTED = "Predicted Themes"
+
+
+def score_column(theme: str) -> str:
+    return f"score {theme}"
+
+
+def tag_frame(
+    tagger: ThemeTagger, frame: pd.DataFrame, text_column: str, with_scores: bool
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """``frame`` plus the predicted themes (and scores); also the rows x themes hit matrix."""
+    scores = tagger.scores(frame[text_column].tolist())
+    hits = np.column_stack([scores[t].to_numpy() >= tagger.thresholds[t] for t in tagger.themes])
+    names = np.asarray(tagger.themes, dtype=object)
+    out = frame.copy()
+    out[PREDICTED] = [", ".join(names[row]) for row in hits]
+    if with_scores:
+        for t in tagger.themes:
+            out[score_column(t)] = scores[t].to_numpy()
+    return out, hits
+
+
+def _chunks(path: Path, chunksize: int, text_column: str):
+    if not path.is_file():
+        raise InputError(f"{path}: no such file; pass the CSV to tag with --input")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty; it needs a header row with a {text_column!r} column")
+    done = 0
+    try:
+        reader = pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=chunksize, encoding="utf-8-sig")
+        for chunk in reader:
+            if done == 0 and text_column not in chunk.columns:
+                found = ", ".join(map(repr, chunk.columns))
+                raise InputError(
+                    f"{path}: no column {text_column!r} (columns found: {found}); rename it or pass --text-column"
+                )
+            done += len(chunk)
+            yield chunk
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 (after data row {done}); re-save the file as UTF-8") from None
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise InputError(
+            f"{path}: cannot parse as CSV after data row {done} ({str(exc).strip()}); check quoting"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise InputError(
+            f"{path}: no header row; the first line must name the columns, including {text_column!r}"
+        ) from None
+
+
+def predict_file(
+    tagger: ThemeTagger,
+    input_path: Path,
+    output_path: Path,
+    text_column: str,
+    with_scores: bool = False,
+    chunksize: int = 50_000,
+) -> TagSummary:
+    summary = TagSummary(tagger.themes)
+    with atomic_path(output_path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            header = True
+            for chunk in _chunks(input_path, chunksize, text_column):
+                tagged, hits = tag_frame(tagger, chunk, text_column, with_scores)
+                tagged.to_csv(fh, index=False, header=header)
+                header = False
+                summary.add(hits)
+            if header:  # header-only input: still write the header, with the new column
+                columns = pd.read_csv(input_path, nrows=0, encoding="utf-8-sig").columns.tolist()
+                fh.write(",".join([*columns, PREDICTED]) + "\n")
+    if with_scores:
+        write_json(
+            output_path.with_name(output_path.name + ".thresholds.json"),
+            {score_column(t): tagger.thresholds[t] for t in tagger.themes},
+        )
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--input", required=True, type=Path, help="CSV with a text column")
+    parser.add_argument("--output", required=True, type=Path, help="where to write the tagged CSV")
+    parser.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE, help=f"model bundle (default {DEFAULT_BUNDLE})")
+    parser.add_argument("--text-column", default=None, help="text column (default: the one the bundle was trained on)")
+    parser.add_argument(
+        "--scores",
+        action="store_true",
+        help="add one 'score <theme>' column per theme; thresholds go to <output>.thresholds.json",
+    )
+    parser.add_argument(
+        "--summary",
+        type=Path,
+        default=None,
+        help="write theme counts and co-occurrence to this .md (and a .png heatmap)",
+    )
+    parser.add_argument("--chunksize", type=int, default=50_000)
+    args = parser.parse_args(argv)
+    tagger = load_bundle(args.bundle)
+    text_column = args.text_column or tagger.text_column
+    summary = predict_file(tagger, args.input, args.output, text_column, args.scores, args.chunksize)
+    print(f"predict: {summary.rows} rows tagged, {summary.no_theme} with no theme -> {args.output}")
+    if args.summary:
+        png = summary.write(args.summary)
+        print(f"summary: {args.summary} and {png}")
+
+
+if __name__ == "__main__":
+    run_cli(lambda: main(sys.argv[1:]))

@@ -1,0 +1,61 @@
+"""Stage thresholds: per theme, the rule of ``threshold_rule`` on the selected out-of-fold scores.
+
+It also makes the honest estimate: for each fold k, the threshold is chosen on the other
+folds' out-of-fold scores and applied to fold k; the counts are pooled over folds. The plain
+figures at the chosen threshold are optimistic (the threshold saw those rows); these are not,
+as far as the threshold goes (model and hyper-parameters were still chosen on all folds).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from stages import paths
+from stages.atomic import write_json
+from stages.errors import run_cli
+from stages.folds import load_folds
+from stages.params import load_params
+from stages.threshold_rule import choose, confusion_at, prf
+
+
+def nested_estimate(y: np.ndarray, s: np.ndarray, fold: np.ndarray, rule: dict) -> dict:
+    tp = fp = fn = 0
+    per_fold = []
+    for k in range(int(fold.max()) + 1):
+        inner = fold != k
+        c = choose(y[inner], s[inner], rule["min_recall"], rule["recall_confidence"], rule["fallback"])
+        a, b, d = confusion_at(y[~inner], s[~inner], c.threshold)
+        tp, fp, fn = tp + a, fp + b, fn + d
+        per_fold.append(c.threshold)
+    p, r, f = prf(tp, fp, fn)
+    return {
+        "precision": p,
+        "recall": r,
+        "f1": f,
+        "support": int(y.sum()),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "fold_thresholds": per_fold,
+    }
+
+
+def main() -> None:
+    params = load_params()
+    rule = params["thresholds"]
+    labels = pd.read_csv(paths.LABELS, keep_default_na=False)
+    oof = pd.read_csv(paths.SELECTED_OOF)
+    fold, themes = load_folds()
+    out = {}
+    for theme in themes:
+        y, s = labels[theme].to_numpy(dtype=int), oof[theme].to_numpy(dtype=float)
+        c = choose(y, s, rule["min_recall"], rule["recall_confidence"], rule["fallback"])
+        out[theme] = {**c.as_dict(), "support": int(y.sum()), "nested": nested_estimate(y, s, fold, rule)}
+        flag = "" if c.met_min_recall else f"  [min_recall not met: {c.rule}]"
+        print(f"thresholds {theme}: t={c.threshold:.4g} oof P={c.precision:.3f} R={c.recall:.3f}{flag}")
+    write_json(paths.THRESHOLDS, {"rule": rule, "themes": out})
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,76 @@
+"""Stage tune@<family>: one Optuna study per theme for one model family, in parallel processes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import joblib
+import pandas as pd
+
+from stages import paths
+from stages.atomic import write_json, write_with
+from stages.errors import InputError, run_cli
+from stages.features import load_fold_matrices
+from stages.folds import load_folds
+from stages.params import load_params
+from stages.tuning import fingerprint, tune_theme
+
+
+def run(family: str) -> None:
+    params = load_params()
+    if family not in params["families"]:
+        raise InputError(f"conf/families/{family}.yaml: no such family; add it and list it in conf/models/")
+    fam, tuning = params["families"][family], params["tuning"]
+    labels = pd.read_csv(paths.LABELS, keep_default_na=False)
+    fold, themes = load_folds()
+    mats = load_fold_matrices()
+    texts_fp = fingerprint(labels["text"].tolist())
+    setup = [
+        texts_fp,
+        fold,
+        params["features"],
+        fam["estimator"],
+        fam.get("fixed"),
+        fam["space"],
+        tuning["early_stop"],
+        tuning["seed"],
+    ]
+    jobs = []
+    for i, theme in enumerate(themes):
+        y = labels[theme].to_numpy(dtype=int)
+        fp = fingerprint(*setup, y)
+        jobs.append(joblib.delayed(tune_theme)(theme, family, fam, y, mats, tuning, tuning["seed"] + i, fp))
+    start = time.perf_counter()
+    results = {}
+    parallel = joblib.Parallel(n_jobs=tuning["n_jobs"], return_as="generator_unordered")
+    for res in parallel(jobs):
+        results[res["theme"]] = res
+        print(
+            f"tune@{family} {res['theme']}: best {res['best_value']:.3f} "
+            f"(oof P={res['oof_precision']:.3f} R={res['oof_recall']:.3f}) after "
+            f"{res['trials_complete']} complete + {res['trials_pruned']} pruned trials "
+            f"[{res['stop_reason']}, {res['seconds']:.1f}s]",
+            flush=True,
+        )
+    out = paths.tune_dir(family)
+    oof = pd.DataFrame({t: results[t]["oof"] for t in themes})
+    write_with(out / "oof.csv", lambda p: oof.to_csv(p, index=False, float_format="%.9g"))
+    for t in themes:
+        trials = results[t].pop("trials")
+        write_with(out / "trials" / f"{t}.csv", lambda p, df=trials: df.to_csv(p, index=False))
+        results[t].pop("oof")
+    summary = {"family": family, "seconds": time.perf_counter() - start, "themes": [results[t] for t in themes]}
+    write_json(out / "summary.json", summary)
+    print(f"tune@{family}: {len(themes)} themes in {summary['seconds']:.1f}s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--family", required=True)
+    run(parser.parse_args(sys.argv[1:]).family)
+
+
+if __name__ == "__main__":
+    run_cli(main)

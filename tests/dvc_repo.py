@@ -1,0 +1,77 @@
+"""A throw-away copy of the project in a temporary git repository, for tests that run real dvc."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def slice_csv(src: Path, dst: Path, rows: int) -> None:
+    pd.read_csv(src, dtype=str, keep_default_na=False).head(rows).to_csv(dst, index=False)
+
+
+class DvcRepo:
+    def __init__(self, path: Path, train_rows: int = 700, test_rows: int = 120, families: str = "fast"):
+        self.path = path
+        for name in ("stages", "conf"):
+            shutil.copytree(ROOT / name, path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy(ROOT / "dvc.yaml", path)
+        shutil.copy(ROOT / ".gitignore", path)
+        (path / "data").mkdir()
+        slice_csv(ROOT / "data/train.csv", path / "data/train.csv", train_rows)
+        slice_csv(ROOT / "data/test.csv", path / "data/test.csv", test_rows)
+        config = path / "conf/config.yaml"
+        text = (
+            config.read_text()
+            .replace("tuning: default", "tuning: smoke")
+            .replace("models: default", f"models: {families}")
+        )
+        config.write_text(text)
+        self.env = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "DVC_NO_ANALYTICS": "1",
+            "DVC_NO_UPDATER": "1",
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.com",
+        }
+        self.run("git", "init", "-q")
+        self.run("git", "config", "user.email", "test@example.com")
+        self.run("git", "config", "user.name", "test")
+        self.run("dvc", "init", "-q")
+        self.run("dvc", "config", "hydra.enabled", "True")
+        self.run(sys.executable, "-m", "stages.compose")
+        self.commit("initial")
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        proc = subprocess.run(args, cwd=self.path, env=self.env, capture_output=True, text=True)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def repro(self, *args: str) -> list[str]:
+        return stages_run(self.run("dvc", "repro", *args).stdout)
+
+    def commit(self, message: str) -> None:
+        self.run("git", "add", "-A")
+        self.run("git", "commit", "-qm", message, "--allow-empty")
+
+    def edit(self, rel: str, old: str, new: str) -> None:
+        path = self.path / rel
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {rel}"
+        path.write_text(text.replace(old, new))
+
+
+def stages_run(output: str) -> list[str]:
+    return re.findall(r"Running stage '([^']+)'", output)

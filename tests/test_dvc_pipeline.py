@@ -1,0 +1,75 @@
+"""Only what changed reruns: real dvc, in a temporary git repository, on a slice, smoke budget."""
+
+import json
+
+import pytest
+
+from tests.dvc_repo import DvcRepo
+
+TUNES = {"tune@logreg", "tune@linsvm", "tune@nb"}
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    r = DvcRepo(tmp_path_factory.mktemp("dvcrepo"))
+    ran = r.repro()
+    assert TUNES <= set(ran) and ran[-1] == "evaluate"
+    r.commit("after first repro")
+    return r
+
+
+def test_first_run_writes_metrics_and_results(repo):
+    metrics = json.loads((repo.path / "metrics/metrics.json").read_text())
+    assert {"cv", "cv_nested", "test"} <= metrics.keys()
+    assert set(metrics["test"]["themes"]) == set(metrics["cv"]["themes"])
+    assert "| theme" in (repo.path / "metrics/results.md").read_text()
+
+
+def test_nothing_changed_runs_nothing(repo):
+    assert repo.repro() == []
+    assert "up to date" in repo.run("dvc", "status").stdout
+
+
+def test_threshold_edit_reruns_thresholds_and_evaluation_only(repo):
+    repo.edit("conf/thresholds/precision_first.yaml", "min_recall: 0.5", "min_recall: 0.55")
+    ran = set(repo.repro())
+    assert {"compose", "thresholds", "package", "evaluate"} <= ran
+    assert not ran & (TUNES | {"train_final", "folds", "features", "select"})
+    params = (repo.path / "params.yaml").read_text()
+    assert "min_recall: 0.55" in params
+    repo.commit("min_recall 0.55")
+
+
+def test_family_space_edit_reruns_that_family_only(repo):
+    repo.edit("conf/families/nb.yaml", "high: 2.0", "high: 1.5")
+    ran = set(repo.repro())
+    assert "tune@nb" in ran
+    assert not ran & {"tune@logreg", "tune@linsvm"}
+    repo.commit("nb space")
+
+
+def test_exp_run_set_param_reruns_no_tuning_and_metrics_diff_shows_it(repo):
+    out = repo.run("dvc", "exp", "run", "-S", "thresholds.min_recall=0.8").stdout
+    from tests.dvc_repo import stages_run
+
+    ran = set(stages_run(out))
+    assert "thresholds" in ran and not ran & TUNES and "compose" not in ran
+    assert "min_recall: 0.8" in (repo.path / "params.yaml").read_text()
+    diff = repo.run("dvc", "metrics", "diff").stdout
+    assert "metrics/metrics.json" in diff and "recall" in diff
+    repo.run("git", "checkout", "--", ".")
+    repo.run("dvc", "checkout", "--force")
+
+
+def test_queued_sweep_runs(repo):
+    repo.run("dvc", "exp", "run", "--queue", "-S", "thresholds.min_recall=0.6,0.7")
+    repo.run("dvc", "exp", "run", "--run-all", "-j", "1")
+    shown = repo.run("dvc", "exp", "show", "--json").stdout
+    experiments = json.loads(shown)
+    values = set()
+    for rev in experiments:
+        for exp in rev.get("experiments") or []:
+            for run in exp.get("revs", []):
+                params = run["data"]["params"]["params.yaml"]["data"]
+                values.add(params["thresholds"]["min_recall"])
+    assert {0.6, 0.7} <= values

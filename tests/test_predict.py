@@ -1,0 +1,175 @@
+"""Tagging new texts: round trip, thresholds, bad input, and the hash check before unpickling."""
+
+import json
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from stages import bundle as bundle_mod
+from stages.bundle import load_bundle
+from stages.errors import InputError
+from stages.predict import PREDICTED, main
+from tests.dvc_repo import ROOT
+from tests.trained import train_slice
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    return train_slice(tmp_path_factory.mktemp("trained"))
+
+
+@pytest.fixture
+def tagger(trained):
+    return load_bundle(trained / "models/bundle.joblib")
+
+
+def test_round_trip_keeps_rows_and_columns(trained, tmp_path):
+    src = pd.read_csv(trained / "data/test.csv", dtype=str, keep_default_na=False)
+    src["Extra"] = ["NA", "", *map(str, range(len(src) - 2))]  # values pandas would turn into NaN by default
+    src.to_csv(tmp_path / "in.csv", index=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stages.predict",
+            "--input",
+            str(tmp_path / "in.csv"),
+            "--output",
+            str(tmp_path / "out.csv"),
+            "--bundle",
+            str(trained / "models/bundle.joblib"),
+            "--summary",
+            str(tmp_path / "tags.md"),
+            "--chunksize",
+            "7",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
+    assert out.columns.tolist() == [*src.columns, PREDICTED]
+    pd.testing.assert_frame_equal(out[src.columns], src)
+    themes = load_bundle(trained / "models/bundle.joblib").themes
+    for cell in out[PREDICTED]:
+        tags = [t for t in cell.split(", ") if t]
+        assert tags == [t for t in themes if t in tags]  # pipeline theme order
+    assert (tmp_path / "tags.png").read_bytes()[:4] == b"\x89PNG"
+    assert "(no theme)" in (tmp_path / "tags.md").read_text()
+
+
+def test_api_matches_file_output(trained, tagger, tmp_path):
+    texts = pd.read_csv(trained / "data/test.csv")["Processed Text"].tolist()
+    main(
+        [
+            "--input",
+            str(trained / "data/test.csv"),
+            "--output",
+            str(tmp_path / "o.csv"),
+            "--bundle",
+            str(trained / "models/bundle.joblib"),
+        ]
+    )
+    out = pd.read_csv(tmp_path / "o.csv", keep_default_na=False)[PREDICTED]
+    assert [", ".join(t) for t in tagger.predict(texts)] == out.tolist()
+    assert tagger.scores(texts).shape == (len(texts), len(tagger.themes))
+
+
+def test_a_score_at_the_threshold_tags_and_just_below_does_not(tagger):
+    text = "The waiter was rude but the pasta was great."
+    theme = tagger.themes[0]
+    s = tagger.scores([text])[theme].iloc[0]
+    tagger.thresholds[theme] = s
+    assert theme in tagger.predict([text])[0]
+    tagger.thresholds[theme] = np.nextafter(s, np.inf)
+    assert theme not in tagger.predict([text])[0]
+
+
+def test_empty_or_missing_text_gets_no_themes(tagger):
+    tagger.thresholds = {t: -np.inf for t in tagger.themes}  # would tag everything that has a score
+    assert tagger.predict(["", "   ", None, float("nan")]) == [[], [], [], []]
+    assert tagger.predict(["food"])[0] == tagger.themes
+
+
+def test_scores_flag_adds_columns_and_threshold_sidecar(trained, tmp_path):
+    main(
+        [
+            "--input",
+            str(trained / "data/test.csv"),
+            "--output",
+            str(tmp_path / "s.csv"),
+            "--bundle",
+            str(trained / "models/bundle.joblib"),
+            "--scores",
+        ]
+    )
+    out = pd.read_csv(tmp_path / "s.csv")
+    sidecar = json.loads((tmp_path / "s.csv.thresholds.json").read_text())
+    assert set(sidecar) <= set(out.columns) and len(sidecar) == len(
+        load_bundle(trained / "models/bundle.joblib").themes
+    )
+
+
+def run_error(trained, tmp_path, *args):
+    with pytest.raises(InputError) as info:
+        main(["--output", str(tmp_path / "x.csv"), "--bundle", str(trained / "models/bundle.joblib"), *args])
+    assert "\n" not in str(info.value)
+    assert not (tmp_path / "x.csv").exists()
+    return str(info.value)
+
+
+def test_missing_text_column(trained, tmp_path):
+    (tmp_path / "in.csv").write_text("Text\nhello\n")
+    assert "no column 'Processed Text'" in run_error(trained, tmp_path, "--input", str(tmp_path / "in.csv"))
+
+
+def test_empty_and_unreadable_files(trained, tmp_path):
+    (tmp_path / "empty.csv").write_text("")
+    assert "file is empty" in run_error(trained, tmp_path, "--input", str(tmp_path / "empty.csv"))
+    (tmp_path / "latin1.csv").write_bytes(b"Processed Text\ncaf\xe9\n")
+    assert "not UTF-8" in run_error(trained, tmp_path, "--input", str(tmp_path / "latin1.csv"))
+    assert "no such file" in run_error(trained, tmp_path, "--input", str(tmp_path / "nope.csv"))
+
+
+def copy_bundle(trained, tmp_path):
+    for name in ("bundle.joblib", "bundle.json"):
+        (tmp_path / name).write_bytes((trained / "models" / name).read_bytes())
+    return tmp_path / "bundle.joblib"
+
+
+def test_absent_bundle(tmp_path):
+    with pytest.raises(InputError, match="no model bundle"):
+        load_bundle(tmp_path / "missing.joblib")
+
+
+def test_bundle_from_another_sklearn_version(trained, tmp_path):
+    path = copy_bundle(trained, tmp_path)
+    manifest = json.loads((tmp_path / "bundle.json").read_text())
+    manifest["sklearn_version"] = "0.24.2"
+    (tmp_path / "bundle.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match="scikit-learn 0.24.2"):
+        load_bundle(path)
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_tampered_bundle_is_refused_before_unpickling(trained, tmp_path, monkeypatch, damage):
+    path = copy_bundle(trained, tmp_path)
+    raw = bytearray(path.read_bytes())
+    if damage == "flip":
+        raw[len(raw) // 2] ^= 0xFF
+    else:
+        raw = raw[: len(raw) // 2]
+    path.write_bytes(bytes(raw))
+
+    def no_unpickling(*a, **k):
+        raise AssertionError("unpickled a bundle that failed its hash check")
+
+    monkeypatch.setattr(bundle_mod.joblib, "load", no_unpickling)
+    with pytest.raises(InputError, match="SHA-256 does not match"):
+        load_bundle(path)
+    assert joblib.load is no_unpickling

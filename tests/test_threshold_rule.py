@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from stages.threshold_rule import choose, policy_score, wilson_lower
+
+
+def brute_force(y, s, min_recall):
+    """Try every distinct score as a threshold; lexicographic (precision, recall) among feasible."""
+    best = None
+    for t in np.unique(s):
+        pred = s >= t
+        tp, fp = int((pred & (y == 1)).sum()), int((pred & (y == 0)).sum())
+        p, r = tp / (tp + fp), tp / y.sum()
+        if r >= min_recall and (best is None or (p, r) > best[:2]):
+            best = (p, r, t)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_sweep_matches_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    y = (rng.random(80) < 0.3).astype(int)
+    y[:3] = 1
+    s = np.round(rng.normal(size=80) + 1.2 * y, 1)  # rounded: many tied scores
+    for min_recall in (0.3, 0.5, 0.8):
+        c = choose(y, s, min_recall)
+        p, r, t = brute_force(y, s, min_recall)
+        assert c.met_min_recall
+        assert (c.precision, c.recall, c.threshold) == pytest.approx((p, r, t))
+
+
+def test_precision_one_then_recall_is_maximised():
+    y = np.array([1, 1, 1, 1, 0, 1, 0, 0])
+    s = np.array([9, 8, 7, 6, 5, 4, 3, 2], dtype=float)
+    c = choose(y, s, min_recall=0.4)
+    # precision 1.0 holds down to score 6 (4 of 5 positives); the rule takes the lowest such threshold
+    assert (c.threshold, c.precision, c.recall) == (6.0, 1.0, 0.8)
+    assert policy_score(y, s, 0.4) == pytest.approx(1.8)
+
+
+def test_fallback_is_flagged_when_min_recall_unreachable():
+    y = np.array([1, 0, 1, 0])
+    s = np.array([0.9, 0.8, 0.7, 0.6])
+    c = choose(y, s, min_recall=1.0, recall_confidence=0.99)  # the bound on 2 positives never reaches 1.0
+    assert not c.met_min_recall and c.rule == "fallback_best_f1"
+    never = choose(y, s, min_recall=1.0, recall_confidence=0.99, fallback="never")
+    assert never.threshold == float("inf") and never.rule == "fallback_never"
+
+
+def test_wilson_bound_asks_for_more_recall_on_few_positives():
+    # Known value: 8 of 10 successes, one-sided 95% Wilson bound, worked by hand: (0.9353 - 0.2482) / 1.2706 = 0.5408.
+    assert wilson_lower(np.array([8]), 10, 0.95)[0] == pytest.approx(0.5408, abs=1e-3)
+    y = np.r_[np.ones(20), np.zeros(80)].astype(int)
+    s = np.r_[np.linspace(1, 0.5, 20), np.linspace(0.9, 0, 80)]
+    plain, bounded = choose(y, s, 0.5), choose(y, s, 0.5, recall_confidence=0.9)
+    assert bounded.recall > plain.recall >= 0.5

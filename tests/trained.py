@@ -1,0 +1,32 @@
+"""Train a real bundle on a slice of the sample with the smoke budget, by calling the stages."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from tests.dvc_repo import ROOT, slice_csv
+
+
+def train_slice(path: Path, train_rows: int = 600, test_rows: int = 80, families: str = "[logreg,nb]") -> Path:
+    from stages import compose, evaluate, expand_labels, features, folds, package, select, thresholds, train_final, tune
+
+    shutil.copytree(ROOT / "conf", path / "conf")
+    (path / "data").mkdir()
+    slice_csv(ROOT / "data/train.csv", path / "data/train.csv", train_rows)
+    slice_csv(ROOT / "data/test.csv", path / "data/test.csv", test_rows)
+    old = Path.cwd()
+    os.chdir(path)
+    try:
+        compose.main(["tuning=smoke", f"models.families={families}"])
+        expand_labels.main()
+        folds.main()
+        features.main()
+        for fam in families.strip("[]").split(","):
+            tune.run(fam)
+        for stage in (select, thresholds, train_final, package, evaluate):
+            stage.main()
+    finally:
+        os.chdir(old)
+    return path
