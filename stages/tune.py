@@ -18,6 +18,14 @@ from stages.params import load_params
 from stages.tuning import fingerprint, tune_theme
 
 
+def progress(done: int, total: int, family: str) -> None:
+    """An overall progress bar, on a terminal only; logs stay one line per finished theme."""
+    if sys.stderr.isatty():
+        bar = "#" * (20 * done // total)
+        end = "\n" if done == total else ""
+        print(f"\r\033[Ktune@{family} [{bar:<20}] {done}/{total} themes", end=end, file=sys.stderr, flush=True)
+
+
 def run(family: str) -> None:
     params = load_params()
     if family not in params["families"]:
@@ -47,6 +55,8 @@ def run(family: str) -> None:
     parallel = joblib.Parallel(n_jobs=tuning["n_jobs"], return_as="generator_unordered")
     for res in parallel(jobs):
         results[res["theme"]] = res
+        if sys.stderr.isatty():
+            print("\r\033[K", end="", file=sys.stderr, flush=True)  # clear the bar, log, redraw
         print(
             f"tune@{family} {res['theme']}: best {res['best_value']:.3f} "
             f"(oof P={res['oof_precision']:.3f} R={res['oof_recall']:.3f}) after "
@@ -54,6 +64,7 @@ def run(family: str) -> None:
             f"[{res['stop_reason']}, {res['seconds']:.1f}s]",
             flush=True,
         )
+        progress(len(results), len(jobs), family)
     out = paths.tune_dir(family)
     oof = pd.DataFrame({t: results[t]["oof"] for t in themes})
     write_with(out / "oof.csv", lambda p: oof.to_csv(p, index=False, float_format="%.9g"))
