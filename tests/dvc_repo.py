@@ -14,12 +14,21 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def slice_csv(src: Path, dst: Path, rows: int) -> None:
+def slice_csv(src: Path, dst: Path, rows: int | None) -> None:
+    """Copy the first ``rows`` data rows of a CSV (all of them when ``rows`` is None)."""
     pd.read_csv(src, dtype=str, keep_default_na=False).head(rows).to_csv(dst, index=False)
 
 
 class DvcRepo:
-    def __init__(self, path: Path, train_rows: int = 700, test_rows: int = 120, families: str = "fast"):
+    def __init__(
+        self,
+        path: Path,
+        train_rows: int | None = 700,
+        test_rows: int | None = 120,
+        families: str = "fast",
+        tuning: str = "smoke",
+        data_dir: Path = ROOT / "data",
+    ):
         self.path = path
         for name in ("stages", "conf"):
             shutil.copytree(ROOT / name, path / name, ignore=shutil.ignore_patterns("__pycache__"))
