@@ -1,0 +1,143 @@
+"""Measure issue 5's tuning-cost targets on the bundled sample.
+
+    python -m bench.tuning_speed [--trials 6] [--slow-trials 2] [--repeats 3]
+
+1. Shared features against the naive way, per family: the same trial parameters (drawn once,
+   seeded) evaluated on all themes with the per-fold TF-IDF matrices shared, and with TF-IDF
+   refitted inside every trial. Median of --repeats; the ratio is naive / shared.
+2. Where tuning time goes: real studies (tune_theme, one process), wall time against the time
+   spent fitting and scoring models; the rest is vectorising-free bookkeeping (Optuna, storage).
+3. 1 against 2 worker processes on the same studies (early stop disabled, fixed budget).
+Writes bench/results/tuning_speed.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import joblib
+import numpy as np
+import optuna
+import pandas as pd
+import yaml
+
+from bench.timing import median_seconds
+from stages.atomic import write_json
+from stages.families import build, score, suggest
+from stages.features import fold_matrices, make_vectorizer
+from stages.folds import make_folds
+from stages.labels import expand
+from stages.threshold_rule import policy_score
+from stages.tuning import tune_theme
+
+ROOT = Path(__file__).resolve().parents[1]
+SLOW = {"rf", "adaboost"}
+
+
+def load_sample(params: dict):
+    frame = pd.read_csv(ROOT / params["data"]["train"], dtype=str, keep_default_na=False)
+    labels = expand(frame, params["data"], params["labels"], params["folds"]["k"])
+    fold = make_folds(labels.labels, params["folds"]["k"], params["folds"]["seed"])
+    return labels.texts, labels.labels, fold
+
+
+def draw(space: dict, n: int, seed: int) -> list[dict]:
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    return [suggest(study.ask(), space) for _ in range(n)]
+
+
+def shared_way(fam, trials, labels, mats, min_recall):
+    for params in trials:
+        for theme in labels.columns:
+            y = labels[theme].to_numpy()
+            for k in range(mats.k):
+                model = build(fam, params, 0).fit(mats.X_train[k], y[mats.train_idx[k]])
+                policy_score(y[mats.valid_idx[k]], score(model, mats.X_valid[k]), min_recall)
+
+
+def naive_way(fam, trials, labels, texts, fold, features, min_recall):
+    texts = np.asarray(texts, dtype=object)
+    for params in trials:
+        for theme in labels.columns:
+            y = labels[theme].to_numpy()
+            for k in range(int(fold.max()) + 1):
+                tr, va = fold != k, fold == k
+                vec = make_vectorizer(features)
+                X_tr, X_va = vec.fit_transform(texts[tr]), vec.transform(texts[va])
+                model = build(fam, params, 0).fit(X_tr, y[tr])
+                policy_score(y[va], score(model, X_va), min_recall)
+
+
+def run_studies(fam_name, fam, labels, mats, tuning, n_jobs) -> tuple[float, list[dict]]:
+    jobs = [
+        joblib.delayed(tune_theme)(t, fam_name, fam, labels[t].to_numpy(), mats, tuning, i, f"bench{i}")
+        for i, t in enumerate(labels.columns)
+    ]
+    start = time.perf_counter()
+    results = joblib.Parallel(n_jobs=n_jobs)(jobs)
+    return time.perf_counter() - start, results
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=6, help="trials per family (linear, naive Bayes)")
+    parser.add_argument("--slow-trials", type=int, default=1, help="trials per family for rf and adaboost")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--study-trials", type=int, default=15, help="trials per study for the parallel and split measures"
+    )
+    args = parser.parse_args(argv)
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    min_recall = params["tuning"]["early_stop"]["min_recall"]
+    texts, labels, fold = load_sample(params)
+    start = time.perf_counter()
+    mats = fold_matrices(texts, fold, params["features"])
+    result: dict = {"vectorise_all_folds_s": time.perf_counter() - start, "families": {}}
+    for name in params["models"]["families"]:
+        fam = params["families"][name]
+        trials = draw(fam["space"], args.slow_trials if name in SLOW else args.trials, seed=0)
+        reps = 1 if name in SLOW else args.repeats
+        t_shared = median_seconds(
+            lambda fam=fam, trials=trials: shared_way(fam, trials, labels, mats, min_recall), reps
+        )
+        t_naive = median_seconds(
+            lambda fam=fam, trials=trials: naive_way(fam, trials, labels, texts, fold, params["features"], min_recall),
+            reps,
+        )
+        result["families"][name] = {
+            "trials": len(trials),
+            "shared_s": t_shared,
+            "naive_s": t_naive,
+            "naive_over_shared": t_naive / t_shared,
+        }
+        print(f"{name}: shared {t_shared:.2f}s, naive {t_naive:.2f}s, ratio {t_naive / t_shared:.2f}", flush=True)
+
+    fam = params["families"]["logreg"]
+    with tempfile.TemporaryDirectory() as tmp:
+        tuning = {
+            **params["tuning"],
+            "n_trials": args.study_trials,
+            "timeout": None,
+            "storage": f"journal:{tmp}/one.log",
+            "early_stop": {"min_precision": 1.01, "min_recall": min_recall},
+        }
+        wall1, res1 = run_studies("logreg", fam, labels, mats, tuning, 1)
+        fit = sum(r["fit_seconds"] for r in res1)
+        result["split_logreg_1_process"] = {
+            "wall_s": wall1,
+            "fit_and_score_s": fit,
+            "outside_fit_share": 1 - fit / wall1,
+        }
+        wall2, _ = run_studies("logreg", fam, labels, mats, {**tuning, "storage": f"journal:{tmp}/two.log"}, 2)
+        result["processes_logreg"] = {"one_s": wall1, "two_s": wall2, "speedup": wall1 / wall2}
+    write_json(ROOT / "bench/results/tuning_speed.json", result)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
