@@ -5,9 +5,12 @@ is tagged when score >= t. Among thresholds whose recall is acceptable, take the
 precision; ties go to the higher recall. So once precision 1.0 is reachable, recall is pushed
 as high as it goes while precision stays 1.0. No grid, no search: the optimum is exact.
 
-"Acceptable" means recall >= ``min_recall``; with ``recall_confidence`` > 0 it means the
-one-sided Wilson lower bound of recall on the theme's positive count is >= ``min_recall``,
-so that the recall asked for holds on the next batch, not only on the folds.
+"Acceptable" means recall >= ``min_recall``. With ``recall_confidence`` > 0 it means the
+one-sided Wilson lower bound of recall is >= ``min_recall``, so that the recall asked for holds
+on the user's next batch, not only on the folds. Recall measured on a next batch with
+``next_positives`` positives varies for two reasons: the out-of-fold estimate (``n_pos``
+positives) and the batch itself. So the bound uses the effective count
+``1 / (1/n_pos + 1/next_positives)``; with ``next_positives`` 0 it is ``n_pos`` alone.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ class Choice:
         return asdict(self)
 
 
-def wilson_lower(successes: np.ndarray, n: int, confidence: float) -> np.ndarray:
+def wilson_lower(successes: np.ndarray, n: float, confidence: float) -> np.ndarray:
     """One-sided Wilson score lower bound of a proportion successes / n."""
     if confidence <= 0:
         return np.asarray(successes, dtype=float) / n
@@ -49,12 +52,17 @@ def _curve(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return precision[:-1], recall[:-1], thresholds
 
 
+def effective_positives(n_pos: int, next_positives: float = 0.0) -> float:
+    return 1.0 / (1.0 / n_pos + 1.0 / next_positives) if next_positives > 0 else float(n_pos)
+
+
 def choose(
     y: np.ndarray,
     s: np.ndarray,
     min_recall: float,
     recall_confidence: float = 0.0,
     fallback: str = "best_f1",
+    next_positives: float = 0.0,
 ) -> Choice:
     """Apply the rule to labels ``y`` (0/1) and scores ``s``."""
     y = np.asarray(y).astype(int)
@@ -62,8 +70,8 @@ def choose(
     if n_pos == 0:
         return Choice(float("inf"), 0.0, 0.0, 0.0, False, "no_positives")
     precision, recall, thresholds = _curve(y, s)
-    tp = np.rint(recall * n_pos)
-    ok = wilson_lower(tp, n_pos, recall_confidence) >= min_recall - 1e-12
+    n_eff = effective_positives(n_pos, next_positives)
+    ok = wilson_lower(recall * n_eff, n_eff, recall_confidence) >= min_recall - 1e-12
     f1 = np.divide(
         2 * precision * recall, precision + recall, out=np.zeros_like(precision), where=(precision + recall) > 0
     )

@@ -16,7 +16,13 @@ from stages.atomic import write_json
 from stages.errors import run_cli
 from stages.folds import load_folds
 from stages.params import load_params
-from stages.threshold_rule import choose, confusion_at, prf
+from stages.threshold_rule import Choice, choose, confusion_at, prf
+
+
+def apply_rule(y: np.ndarray, s: np.ndarray, rule: dict) -> Choice:
+    """The configured rule; the next batch's positives follow the theme's prevalence in ``y``."""
+    next_positives = rule["next_batch_rows"] * float(np.mean(y))
+    return choose(y, s, rule["min_recall"], rule["recall_confidence"], rule["fallback"], next_positives)
 
 
 def nested_estimate(y: np.ndarray, s: np.ndarray, fold: np.ndarray, rule: dict) -> dict:
@@ -24,7 +30,7 @@ def nested_estimate(y: np.ndarray, s: np.ndarray, fold: np.ndarray, rule: dict) 
     per_fold = []
     for k in range(int(fold.max()) + 1):
         inner = fold != k
-        c = choose(y[inner], s[inner], rule["min_recall"], rule["recall_confidence"], rule["fallback"])
+        c = apply_rule(y[inner], s[inner], rule)
         a, b, d = confusion_at(y[~inner], s[~inner], c.threshold)
         tp, fp, fn = tp + a, fp + b, fn + d
         per_fold.append(c.threshold)
@@ -50,7 +56,7 @@ def main() -> None:
     out = {}
     for theme in themes:
         y, s = labels[theme].to_numpy(dtype=int), oof[theme].to_numpy(dtype=float)
-        c = choose(y, s, rule["min_recall"], rule["recall_confidence"], rule["fallback"])
+        c = apply_rule(y, s, rule)
         out[theme] = {**c.as_dict(), "support": int(y.sum()), "nested": nested_estimate(y, s, fold, rule)}
         flag = "" if c.met_min_recall else f"  [min_recall not met: {c.rule}]"
         print(f"thresholds {theme}: t={c.threshold:.4g} oof P={c.precision:.3f} R={c.recall:.3f}{flag}")

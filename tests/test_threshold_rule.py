@@ -54,3 +54,15 @@ def test_wilson_bound_asks_for_more_recall_on_few_positives():
     s = np.r_[np.linspace(1, 0.5, 20), np.linspace(0.9, 0, 80)]
     plain, bounded = choose(y, s, 0.5), choose(y, s, 0.5, recall_confidence=0.9)
     assert bounded.recall > plain.recall >= 0.5
+
+
+def test_next_batch_margin_grows_as_the_batch_shrinks():
+    rng = np.random.default_rng(0)
+    y = (rng.random(3000) < 0.1).astype(int)
+    s = rng.normal(size=3000) + 1.5 * y
+    recalls = [choose(y, s, 0.5, 0.9, next_positives=n).recall for n in (0, 400, 40, 10)]
+    assert recalls == sorted(recalls) and recalls[0] < recalls[-1]
+    # the bound is the two-source standard error: 0.5 +- z * sqrt(.25 * (1/n_train + 1/n_next))
+    c = choose(y, s, 0.5, 0.9, next_positives=40)
+    n_eff = 1 / (1 / y.sum() + 1 / 40)
+    assert wilson_lower(np.array([c.recall * n_eff]), n_eff, 0.9)[0] >= 0.5

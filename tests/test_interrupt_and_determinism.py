@@ -1,0 +1,86 @@
+"""Real processes: a SIGKILLed `dvc repro` resumes from its finished trials; clean runs agree."""
+
+import json
+import os
+import signal
+import subprocess
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from tests.dvc_repo import DvcRepo, stages_run
+
+BUDGET = 25
+
+
+def finished_trials(storage_file) -> dict[str, int]:
+    from stages.tuning import make_storage
+
+    storage = make_storage(f"journal:{storage_file}")
+    out = {}
+    for summary in optuna.get_all_study_summaries(storage):
+        study = optuna.load_study(study_name=summary.study_name, storage=storage)
+        out[summary.study_name] = len(study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED)))
+    return out
+
+
+def test_sigkill_during_tuning_then_rerun_reuses_every_finished_trial(tmp_path):
+    repo = DvcRepo(tmp_path, train_rows=700, test_rows=60, families="fast")
+    # a budget that the early-stop rule cannot end, so the studies are still running when killed
+    repo.edit("conf/tuning/smoke.yaml", "n_trials: 2", f"n_trials: {BUDGET}")
+    repo.edit("conf/tuning/smoke.yaml", "min_precision: 0.9", "min_precision: 1.01")
+    repo.run("python", "-m", "stages.compose")
+    repo.commit("bigger budget")
+
+    proc = subprocess.Popen(
+        ["dvc", "repro"],
+        cwd=repo.path,
+        env=repo.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if line.startswith("tune@logreg ") and ": best" in line:  # one theme done, others mid-study
+            os.killpg(proc.pid, signal.SIGKILL)
+            break
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "".join(seen)
+    before = finished_trials(repo.path / ".optuna/journal.log")
+    assert 0 < sum(before.values()) < BUDGET * 8 * 3
+
+    ran = repo.repro()  # no lock error, no manual clean-up
+    assert "evaluate" in ran
+    summary = json.loads((repo.path / "artifacts/tune/logreg/summary.json").read_text())
+    after = finished_trials(repo.path / ".optuna/journal.log")
+    for theme in summary["themes"]:
+        assert theme["trials_resumed"] == before.get(theme["study"], 0)
+        assert after[theme["study"]] == BUDGET
+    resumed = sum(t["trials_resumed"] for t in summary["themes"])
+    print(
+        f"killed with {sum(before.values())} trials finished; tune@logreg resumed {resumed}, ran {BUDGET * 8 - resumed} more"
+    )
+    assert resumed > 0
+    assert "up to date" in repo.run("dvc", "status").stdout
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    repos = [
+        DvcRepo(tmp_path_factory.mktemp(f"run{i}"), train_rows=500, test_rows=60, families="fast") for i in range(2)
+    ]
+    for r in repos:
+        assert "evaluate" in stages_run(r.run("dvc", "repro").stdout)
+    return repos
+
+
+@pytest.mark.parametrize(
+    "output", ["metrics/metrics.json", "artifacts/thresholds.json", "artifacts/selection.json", "metrics/results.md"]
+)
+def test_two_clean_runs_with_the_same_seed_agree(two_runs, output):
+    a, b = ((r.path / output).read_bytes() for r in two_runs)
+    assert a == b
