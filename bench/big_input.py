@@ -30,7 +30,9 @@ from tests.dvc_repo import ROOT, DvcRepo
 
 def synthetic(rows: int, n_themes: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    words = pd.read_csv(ROOT / "data/train.csv")["Processed Text"].str.lower().str.findall(r"[a-z]{3,}").explode().unique()
+    words = (
+        pd.read_csv(ROOT / "data/train.csv")["Processed Text"].str.lower().str.findall(r"[a-z]{3,}").explode().unique()
+    )
     rng.shuffle(words)
     markers = [words[i * 30 : (i + 1) * 30] for i in range(n_themes)]
     background = words[n_themes * 30 :]
@@ -62,7 +64,9 @@ def main(argv: list[str]) -> None:
         frame = synthetic(args.rows + args.rows // 10, args.themes)
         frame.iloc[: args.rows].to_csv(data / "train.csv", index=False)
         frame.iloc[args.rows :].to_csv(data / "test.csv", index=False)
-        repo = DvcRepo(Path(tmp) / "p", train_rows=None, test_rows=None, families=args.families, tuning="smoke", data_dir=data)
+        repo = DvcRepo(
+            Path(tmp) / "p", train_rows=None, test_rows=None, families=args.families, tuning="smoke", data_dir=data
+        )
         repo.edit("conf/tuning/smoke.yaml", "n_jobs: 1", "n_jobs: -1")
         repo.run(sys.executable, "-m", "stages.compose")
         start = time.perf_counter()
