@@ -39,11 +39,20 @@ def compose(conf_dir: Path = CONF_DIR, overrides: list[str] | None = None) -> st
     """Return the YAML text DVC's own Hydra integration would write for these overrides."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
+    from hydra.errors import HydraException
     from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
 
-    with initialize_config_dir(str(conf_dir.resolve()), version_base=None):
-        cfg = hydra_compose(config_name="config", overrides=overrides or [])
-    OmegaConf.resolve(cfg)
+    try:
+        with initialize_config_dir(str(conf_dir.resolve()), version_base=None):
+            cfg = hydra_compose(config_name="config", overrides=overrides or [])
+        OmegaConf.resolve(cfg)
+    except (HydraException, OmegaConfBaseException, ValueError) as exc:
+        detail = " ".join(str(exc).split())
+        raise InputError(
+            f"{conf_dir}/: cannot compose the config ({detail}); check conf/config.yaml's defaults list "
+            "and that each group option has its file in conf/<group>/"
+        ) from None
     return OmegaConf.to_yaml(cfg)
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 from stages import paths
 from stages.atomic import write_json, write_with
 from stages.errors import InputError, run_cli
-from stages.features import load_fold_matrices
+from stages.features import FoldMatrices, load_fold_matrices
 from stages.folds import load_folds
 from stages.params import load_params
 from stages.tuning import fingerprint, tune_theme
@@ -26,14 +26,17 @@ def progress(done: int, total: int, family: str) -> None:
         print(f"\r\033[Ktune@{family} [{bar:<20}] {done}/{total} themes", end=end, file=sys.stderr, flush=True)
 
 
-def run(family: str) -> None:
-    params = load_params()
+def study_setups(params: dict, family: str) -> tuple[dict, dict, FoldMatrices, list[tuple]]:
+    """The family's config, the tuning config, the fold matrices, and per theme (theme, y,
+    seed, fingerprint). The DVC stage and every worker derive study names from this."""
     if family not in params["families"]:
         raise InputError(f"conf/families/{family}.yaml: no such family; add it and list it in conf/models/")
+    for path in (paths.LABELS, paths.FOLDS, paths.FEATURES):
+        if not path.exists():
+            raise InputError(f"{path}: missing; run `dvc repro features` first")
     fam, tuning = params["families"][family], params["tuning"]
     labels = pd.read_csv(paths.LABELS, keep_default_na=False)
     fold, themes = load_folds()
-    mats = load_fold_matrices()
     texts_fp = fingerprint(labels["text"].tolist())
     setup = [
         texts_fp,
@@ -45,11 +48,17 @@ def run(family: str) -> None:
         tuning["early_stop"],
         tuning["seed"],
     ]
-    jobs = []
+    setups = []
     for i, theme in enumerate(themes):
         y = labels[theme].to_numpy(dtype=int)
-        fp = fingerprint(*setup, y)
-        jobs.append(joblib.delayed(tune_theme)(theme, family, fam, y, mats, tuning, tuning["seed"] + i, fp))
+        setups.append((theme, y, tuning["seed"] + i, fingerprint(*setup, y)))
+    return fam, tuning, load_fold_matrices(), setups
+
+
+def run(family: str) -> None:
+    fam, tuning, mats, setups = study_setups(load_params(), family)
+    themes = [s[0] for s in setups]
+    jobs = [joblib.delayed(tune_theme)(theme, family, fam, y, mats, tuning, seed, fp) for theme, y, seed, fp in setups]
     start = time.perf_counter()
     results = {}
     parallel = joblib.Parallel(n_jobs=tuning["n_jobs"], return_as="generator_unordered")

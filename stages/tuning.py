@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import random
+import socket
 import time
 import warnings
 from pathlib import Path
@@ -24,6 +27,8 @@ from stages.features import FoldMatrices
 from stages.threshold_rule import choose, policy_score
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+# Heartbeats, retries and the Wilcoxon pruner are marked experimental in Optuna; they are used on purpose.
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 
 def fingerprint(*parts: Any) -> str:
@@ -38,22 +43,8 @@ def fingerprint(*parts: Any) -> str:
     return h.hexdigest()[:12]
 
 
-def make_storage(url: str) -> optuna.storages.BaseStorage | str:
-    """``journal:<file>`` is Optuna's journal file storage (safe for several processes on one
-    host, needs no server); anything else is an SQLAlchemy URL for Optuna's RDB storage."""
-    if url.startswith("journal:"):
-        from optuna.storages import JournalStorage
-        from optuna.storages.journal import JournalFileBackend
-
-        path = Path(url.removeprefix("journal:"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return JournalStorage(JournalFileBackend(str(path)))
-    return url
-
-
 def make_pruner(name: str) -> optuna.pruners.BasePruner:
     if name == "wilcoxon":
-        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
         return optuna.pruners.WilcoxonPruner(p_threshold=0.1, n_startup_steps=2)
     if name == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
@@ -74,12 +65,25 @@ def oof_scores(family_conf: dict, params: dict, y: np.ndarray, mats: FoldMatrice
 class Objective:
     """Mean over folds of the policy score on each fold's validation rows; pruned per fold."""
 
-    def __init__(self, family_conf: dict, y: np.ndarray, mats: FoldMatrices, tuning: dict, seed: int):
-        self.family_conf, self.y, self.mats, self.seed = family_conf, y, mats, seed
+    def __init__(self, family_conf: dict, y: np.ndarray, mats: FoldMatrices, tuning: dict, seed: int, budget: int):
+        self.family_conf, self.y, self.mats, self.seed, self.budget = family_conf, y, mats, seed, budget
         self.min_precision = tuning["early_stop"]["min_precision"]
         self.min_recall = tuning["early_stop"]["min_recall"]
+        self.surplus = False
+
+    @staticmethod
+    def budget_of(family_conf: dict, tuning: dict) -> int:
+        """Finished trials per study: tuning.n_trials, capped by the family's max_trials."""
+        budget = int(tuning["n_trials"])
+        return min(budget, int(family_conf["max_trials"])) if family_conf.get("max_trials") else budget
 
     def __call__(self, trial: optuna.Trial) -> float:
+        try:
+            claim(trial, self.budget)
+        except Surplus:
+            self.surplus = True
+            trial.set_user_attr("surplus", True)
+            raise
         params = suggest(trial, self.family_conf["space"])
         oof = np.empty(len(self.y), dtype=float)
         fold_values, fit_seconds = [], 0.0
@@ -103,62 +107,156 @@ class Objective:
         return float(np.mean(fold_values))
 
 
+HOST = socket.gethostname()
+WORKER = f"{HOST}:{os.getpid()}"
+
+
+class Surplus(Exception):
+    """This trial is beyond the budget, or the early-stop rule already holds: it does not run."""
+
+
+def make_storage(url: str, heartbeat: dict | None = None) -> optuna.storages.BaseStorage:
+    """``journal:<file>`` is Optuna's journal file storage (safe for several processes on one
+    host, needs no server); anything else is an SQLAlchemy URL (``postgresql://...``) for
+    Optuna's RDB storage, with heartbeats so that a crashed worker's trial is retried."""
+    if url.startswith("journal:"):
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        path = Path(url.removeprefix("journal:"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(str(path)))
+    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    hb = heartbeat or {}
+    for attempt in range(5):
+        try:
+            return RDBStorage(
+                url,
+                heartbeat_interval=int(hb.get("interval", 10)),
+                grace_period=int(hb.get("grace_period", 30)),
+                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
+            )
+        except (IntegrityError, ProgrammingError):
+            # several processes creating the tables of an empty database at once: one wins, the
+            # others find the tables there on the next try
+            if attempt == 4:
+                raise
+            time.sleep(0.2 + random.random())
+    raise AssertionError("unreachable")
+
+
+def finished(study: optuna.Study) -> int:
+    return len(study.get_trials(deepcopy=False, states=FINISHED))
+
+
+def early_stop_met(study: optuna.Study) -> bool:
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return any(t.user_attrs.get("early_stop_met") for t in complete)
+
+
+def _slot(t: optuna.trial.FrozenTrial) -> int:
+    """A retried trial keeps the slot of the trial it retries."""
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+
+    original = RetryHeartbeatStaleTrialCallback.retried_trial_number(t)
+    return t.number if original is None else original
+
+
+def claim(trial: optuna.Trial, budget: int) -> None:
+    """Let the trial run only if it is one of the first ``budget`` live trials.
+
+    Trial numbers come from the storage, so every worker, on any machine, agrees on the order:
+    the budget is met exactly, never overshot by workers starting trials at the same time.
+    """
+    study = trial.study
+    if early_stop_met(study):
+        raise Surplus()
+    live = study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING, TrialState.WAITING))
+    mine = _slot(next(t for t in live if t.number == trial.number))
+    if sum(_slot(t) < mine for t in live if t.number != trial.number) >= budget:
+        raise Surplus()
+    trial.set_user_attr("worker", WORKER)
+
+
+def fail_dead_local_trials(study: optuna.Study) -> int:
+    """Journal storage has no heartbeat: fail RUNNING trials whose process on this host is gone."""
+    dead = 0
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        host, _, pid = str(t.user_attrs.get("worker", "")).partition(":")
+        if host == HOST and pid.isdigit() and not _alive(int(pid)):
+            study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+            dead += 1
+    return dead
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_trials(study: optuna.Study, objective: Objective, budget: int, timeout: float | None, wait: bool) -> str:
+    """Work on ``study`` until it holds ``budget`` finished trials or the early-stop rule holds.
+
+    With ``wait`` (the DVC stage), keep going while other workers hold the remaining trials, so
+    the stage ends with the whole budget finished; without it (a worker), stop then.
+    Returns why it stopped: early_stop, n_trials, timeout or budget_taken.
+    """
+    from optuna.storages import fail_stale_trials
+    from optuna.storages._heartbeat import is_heartbeat_enabled
+
+    deadline = time.monotonic() + timeout if timeout else None
+    while True:
+        if early_stop_met(study):
+            return "early_stop"
+        if finished(study) >= budget:
+            return "n_trials"
+        if deadline is not None and time.monotonic() > deadline:
+            return "timeout"
+        objective.surplus = False
+        study.optimize(objective, n_trials=1, catch=(Surplus,), gc_after_trial=False)
+        if objective.surplus:
+            if not wait:
+                return "budget_taken"
+            time.sleep(0.5)  # other workers hold the rest of the budget: wait for them
+            if is_heartbeat_enabled(study._storage):
+                fail_stale_trials(study)
+            else:
+                fail_dead_local_trials(study)
+
+
 def study_name(theme: str, family: str, fp: str) -> str:
     return f"{family}:{theme}:{fp}"
-
-
-def _fail_stale_running(study: optuna.Study) -> int:
-    """Mark trials left RUNNING by a killed run as FAIL, so they are neither lost nor counted."""
-    stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    for t in stale:
-        study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
-    return len(stale)
 
 
 def tune_theme(
     theme: str, family: str, family_conf: dict, y: np.ndarray, mats: FoldMatrices, tuning: dict, seed: int, fp: str
 ) -> dict[str, Any]:
     """Run (or resume) one theme's study and return its best trial with out-of-fold scores."""
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # a surplus trial would log a warning
     start = time.perf_counter()
-    budget = int(tuning["n_trials"])
-    if family_conf.get("max_trials"):
-        budget = min(budget, int(family_conf["max_trials"]))
+    budget = Objective.budget_of(family_conf, tuning)
     study = optuna.create_study(
         study_name=study_name(theme, family, fp),
-        storage=make_storage(tuning["storage"]),
+        storage=make_storage(tuning["storage"], tuning.get("heartbeat")),
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=make_pruner(tuning["pruner"]),
         load_if_exists=True,
     )
-    stale = _fail_stale_running(study)
-
-    def met(s: optuna.Study) -> bool:
-        return any(
-            t.user_attrs.get("early_stop_met") for t in s.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        )
-
-    def n_finished(s: optuna.Study) -> int:
-        return len(s.get_trials(deepcopy=False, states=FINISHED))
-
-    def stop_when_done(s: optuna.Study, _t: optuna.trial.FrozenTrial) -> None:
-        if met(s) or n_finished(s) >= budget:
-            s.stop()
-
-    resumed = n_finished(study)
-    if not met(study) and resumed < budget:
-        study.optimize(
-            Objective(family_conf, y, mats, tuning, seed),
-            n_trials=budget - resumed,
-            timeout=tuning.get("timeout"),
-            callbacks=[stop_when_done],
-            gc_after_trial=False,
-        )
+    stale = fail_dead_local_trials(study)
+    resumed = finished(study)
+    objective = Objective(family_conf, y, mats, tuning, seed, budget)
+    reason = run_trials(study, objective, budget, tuning.get("timeout"), wait=True)
     trials = study.get_trials(deepcopy=False)
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     best = max(complete, key=lambda t: (t.value, -t.number))
-    reason = "early_stop" if met(study) else ("n_trials" if n_finished(study) >= budget else "timeout")
     refit_start = time.perf_counter()
     oof = oof_scores(family_conf, best.params, y, mats, seed)
     refit_seconds = time.perf_counter() - refit_start
@@ -174,13 +272,16 @@ def tune_theme(
         "oof_recall": best.user_attrs.get("oof_recall"),
         "trials_complete": len(complete),
         "trials_pruned": sum(t.state == TrialState.PRUNED for t in trials),
-        "trials_failed": sum(t.state == TrialState.FAIL for t in trials),
+        "trials_failed": sum(t.state == TrialState.FAIL and "surplus" not in t.user_attrs for t in trials),
         "trials_resumed": resumed,
         "stale_running_failed": stale,
         "budget": budget,
         "stop_reason": reason,
         # model fitting and scoring inside trials, plus the best trial's out-of-fold refit
-        "fit_seconds": float(sum(t.user_attrs.get("fit_seconds", 0.0) for t in trials[resumed:])) + refit_seconds,
+        "fit_seconds": float(
+            sum(t.user_attrs.get("fit_seconds", 0.0) for t in trials if t.user_attrs.get("worker") == WORKER)
+        )
+        + refit_seconds,
         "seconds": time.perf_counter() - start,
         "oof": oof,
         "trials": study.trials_dataframe(attrs=("number", "value", "state", "params", "user_attrs", "duration")),

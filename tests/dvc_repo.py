@@ -28,6 +28,7 @@ class DvcRepo:
         families: str = "fast",
         tuning: str = "smoke",
         data_dir: Path = ROOT / "data",
+        files: dict[str, str] | None = None,
     ):
         self.path = path
         for name in ("stages", "conf"):
@@ -35,12 +36,14 @@ class DvcRepo:
         shutil.copy(ROOT / "dvc.yaml", path)
         shutil.copy(ROOT / ".gitignore", path)
         (path / "data").mkdir()
-        slice_csv(ROOT / "data/train.csv", path / "data/train.csv", train_rows)
-        slice_csv(ROOT / "data/test.csv", path / "data/test.csv", test_rows)
+        slice_csv(data_dir / "train.csv", path / "data/train.csv", train_rows)
+        slice_csv(data_dir / "test.csv", path / "data/test.csv", test_rows)
+        for rel, content in (files or {}).items():
+            (path / rel).write_text(content)
         config = path / "conf/config.yaml"
         text = (
             config.read_text()
-            .replace("tuning: default", "tuning: smoke")
+            .replace("tuning: default", f"tuning: {tuning}")
             .replace("models: default", f"models: {families}")
         )
         config.write_text(text)

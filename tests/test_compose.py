@@ -32,3 +32,15 @@ def test_stage_writes_params_after_a_conf_edit(tmp_path, monkeypatch):
     params = yaml.safe_load((tmp_path / "params.yaml").read_text())
     assert params["thresholds"]["min_recall"] == 0.7
     assert compose._load(tmp_path / "params.yaml") == yaml.safe_load(compose.compose())
+
+
+def test_a_broken_config_is_one_line_not_a_traceback(tmp_path, monkeypatch):
+    shutil.copytree(ROOT / "conf", tmp_path / "conf")
+    monkeypatch.chdir(tmp_path)
+    import pytest
+
+    from stages.errors import InputError
+
+    with pytest.raises(InputError, match="cannot compose the config") as info:
+        compose.main(["models=nonexistent"])
+    assert "\n" not in str(info.value) and "conf/" in str(info.value)

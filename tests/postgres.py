@@ -1,0 +1,74 @@
+"""A throw-away PostgreSQL server on loopback, for tests of distributed tuning.
+
+Uses Debian's server binaries (installed by .ci/run). PostgreSQL refuses to run as root, so
+when the tests run as root the server runs as the `postgres` user that Debian's package makes.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def find_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    hits = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return hits[-1] if hits else None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Postgres:
+    def __init__(self):
+        self.initdb, self.pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
+        # not under pytest's tmp_path: as root, that is a 0700 folder the postgres user cannot enter
+        self.root = Path(tempfile.mkdtemp(prefix="pg-test-"))
+        self.data = self.root / "pgdata"
+        self.port = free_port()
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    @property
+    def available(self) -> bool:
+        return bool(self.initdb and self.pg_ctl)
+
+    def _run(self, *args: str) -> None:
+        proc = subprocess.run([*self.as_user, *args], capture_output=True, text=True)
+        if proc.returncode:
+            raise RuntimeError(f"{' '.join(args[:2])} failed: {proc.stdout}{proc.stderr}")
+
+    def start(self) -> str:
+        if self.as_user:
+            shutil.chown(self.root, "postgres")
+        self._run(self.initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        opts = f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root}"
+        self._run(self.pg_ctl, "-D", str(self.data), "-o", opts, "-l", str(self.root / "log"), "-w", "start")
+        url = f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
+        deadline = time.time() + 30
+        import sqlalchemy
+
+        while True:
+            try:
+                sqlalchemy.create_engine(url).connect().close()
+                return url
+            except Exception:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.3)
+
+    def stop(self) -> None:
+        subprocess.run(
+            [*self.as_user, self.pg_ctl, "-D", str(self.data), "-m", "immediate", "stop"], capture_output=True
+        )
+        shutil.rmtree(self.root, ignore_errors=True)
