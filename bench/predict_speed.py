@@ -22,9 +22,10 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+from tabulate import tabulate
 
 from bench.timing import median_seconds
-from stages.atomic import write_json
+from stages.atomic import write_json, write_text
 from stages.bundle import DEFAULT_BUNDLE, load_bundle
 from stages.families import score
 from stages.predict import predict_file
@@ -72,6 +73,29 @@ def peak_rss_mb(bundle: Path, src: Path, dst: Path) -> float:
     return int(proc.stdout.strip().splitlines()[-1]) / 1024
 
 
+def markdown(r: dict) -> str:
+    rows = [
+        ["rows per second, 100,000 rows (CSV in, CSV out)", f"{r['100k']['rows_per_s']:,.0f}"],
+        [
+            "predict / floor (one transform + each model scoring the matrix)",
+            f"{r['100k']['predict_s']:.2f} s / {r['100k']['floor_s']:.2f} s = {r['100k']['ratio']:.3f}",
+        ],
+        [
+            "notebook way (per row, per theme) / predict, 2,000 rows",
+            f"{r['notebook_2k']['notebook_s']:.1f} s / {r['notebook_2k']['predict_s']:.2f} s = {r['notebook_2k']['speedup']:.0f}x",
+        ],
+        [
+            "peak RSS, 100,000 / 1,000,000 rows",
+            f"{r['memory']['peak_rss_mb_100k']:.0f} MB / {r['memory']['peak_rss_mb_1m']:.0f} MB",
+        ],
+    ]
+    return (
+        "### predict (`python -m bench.predict_speed`, median of 3)\n\n"
+        + tabulate(rows, ["measure", "value"], tablefmt="github")
+        + "\n"
+    )
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", type=Path, default=ROOT / DEFAULT_BUNDLE)
@@ -108,6 +132,7 @@ def main(argv: list[str]) -> None:
         rss_1m = peak_rss_mb(args.bundle, tmp / "1m.csv", tmp / "o2.csv")
         result["memory"] = {"peak_rss_mb_100k": rss_100k, "peak_rss_mb_1m": rss_1m, "ratio": rss_1m / rss_100k}
     write_json(ROOT / "bench/results/predict_speed.json", result)
+    write_text(ROOT / "bench/results/predict_speed.md", markdown(result))
     print(json.dumps(result, indent=1))
 
 

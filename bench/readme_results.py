@@ -1,6 +1,9 @@
-"""Copy metrics/results.md (as `dvc repro` wrote it) into README.md between its results markers.
+"""Copy measured results into README.md between its markers.
 
-python -m bench.readme_results
+    python -m bench.readme_results
+
+* ``<!-- results:start -->``: metrics/results.md, as `dvc repro` wrote it;
+* ``<!-- bench:start -->``: bench/results/*.md, as the benchmark scripts wrote them.
 """
 
 from __future__ import annotations
@@ -9,15 +12,25 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
-def splice(readme: str, table: str) -> str:
-    body = table.split("\n", 2)[2].strip() if table.startswith("# ") else table.strip()
-    return re.sub(f"{START}.*?{END}", f"{START}\n{body}\n{END}", readme, flags=re.S)
+def splice(readme: str, name: str, body: str) -> str:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    return re.sub(f"{start}.*?{end}", lambda _: f"{start}\n{body.strip()}\n{end}", readme, flags=re.S)
+
+
+def results_body() -> str:
+    table = (ROOT / "metrics/results.md").read_text()
+    return table.split("\n", 2)[2] if table.startswith("# ") else table
+
+
+def bench_body() -> str:
+    return "\n\n".join(p.read_text().strip() for p in sorted((ROOT / "bench/results").glob("*.md")))
 
 
 if __name__ == "__main__":
     readme = ROOT / "README.md"
-    readme.write_text(splice(readme.read_text(), (ROOT / "metrics/results.md").read_text()))
-    print("README.md results table updated from metrics/results.md")
+    text = splice(readme.read_text(), "results", results_body())
+    text = splice(text, "bench", bench_body())
+    readme.write_text(text)
+    print("README.md updated from metrics/results.md and bench/results/*.md")

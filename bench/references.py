@@ -28,27 +28,29 @@ def precision_at_min_recall(min_recall: float):
     return make_scorer(metric)
 
 
-def run_reference(
-    train: pd.DataFrame, test: pd.DataFrame, themes: list[str], features: dict, min_recall: float
-) -> dict:
-    """Test metrics of (a) and (b) for every theme, with macro and micro averages."""
-    out: dict[str, dict] = {"a_threshold_0.5": {}, "b_tuned_threshold_cv": {}}
+def _pipeline(features: dict):
+    return make_pipeline(make_vectorizer(features), LogisticRegression(max_iter=2000))
+
+
+def reference_a(train: pd.DataFrame, test: pd.DataFrame, themes: list[str], features: dict) -> dict:
+    """(a): logistic regression per theme, threshold 0.5 on the probability."""
+    per_theme = {}
     for theme in themes:
-        y, y_test = train[theme].to_numpy(), test[theme].to_numpy()
-        base = make_pipeline(make_vectorizer(features), LogisticRegression(max_iter=2000))
-        base.fit(train["text"], y)
-        proba = base.predict_proba(test["text"])[:, 1]
-        out["a_threshold_0.5"][theme] = theme_metrics(y_test, proba, 0.5)
+        model = _pipeline(features).fit(train["text"], train[theme].to_numpy())
+        per_theme[theme] = theme_metrics(test[theme].to_numpy(), model.predict_proba(test["text"])[:, 1], 0.5)
+    return with_averages(per_theme)
+
+
+def reference_b(train: pd.DataFrame, test: pd.DataFrame, themes: list[str], features: dict, min_recall: float) -> dict:
+    """(b): TunedThresholdClassifierCV (5-fold) for maximum precision at recall >= min_recall."""
+    per_theme = {}
+    for theme in themes:
         tuned = TunedThresholdClassifierCV(
-            make_pipeline(make_vectorizer(features), LogisticRegression(max_iter=2000)),
-            scoring=precision_at_min_recall(min_recall),
-            cv=5,
-            random_state=0,
-        ).fit(train["text"], y)
-        pred = tuned.predict(test["text"]).astype(float)
-        out["b_tuned_threshold_cv"][theme] = theme_metrics(y_test, pred, 0.5)
-        out["b_tuned_threshold_cv"][theme]["threshold"] = float(tuned.best_threshold_)
-    return {name: with_averages(per_theme) for name, per_theme in out.items()}
+            _pipeline(features), scoring=precision_at_min_recall(min_recall), cv=5, random_state=0
+        ).fit(train["text"], train[theme].to_numpy())
+        per_theme[theme] = theme_metrics(test[theme].to_numpy(), tuned.predict(test["text"]).astype(float), 0.5)
+        per_theme[theme]["threshold"] = float(tuned.best_threshold_)
+    return with_averages(per_theme)
 
 
 def summarise(result: dict, min_recall: float, early_stop: dict) -> dict:

@@ -25,9 +25,10 @@ import numpy as np
 import optuna
 import pandas as pd
 import yaml
+from tabulate import tabulate
 
 from bench.timing import median_seconds
-from stages.atomic import write_json
+from stages.atomic import write_json, write_text
 from stages.families import build, score, suggest
 from stages.features import fold_matrices, make_vectorizer
 from stages.folds import make_folds
@@ -81,6 +82,33 @@ def run_studies(fam_name, fam, labels, mats, tuning, n_jobs) -> tuple[float, lis
     start = time.perf_counter()
     results = joblib.Parallel(n_jobs=n_jobs)(jobs)
     return time.perf_counter() - start, results
+
+
+def markdown(r: dict) -> str:
+    rows = [
+        [
+            f"{name}: naive / shared, {f['trials']} trials x {f['themes']} themes",
+            f"{f['naive_s']:.1f} s / {f['shared_s']:.1f} s = {f['naive_over_shared']:.1f}x",
+        ]
+        for name, f in r["families"].items()
+    ]
+    split = r["split_logreg_1_process"]
+    rows.append(
+        [
+            "logreg studies, 1 process: time outside model fitting and scoring",
+            f"{split['outside_fit_share']:.1%} of {split['wall_s']:.1f} s",
+        ]
+    )
+    p = r["processes_logreg"]
+    rows.append(
+        ["logreg studies: 1 process / 2 processes", f"{p['one_s']:.1f} s / {p['two_s']:.1f} s = {p['speedup']:.2f}x"]
+    )
+    rows.append(["TF-IDF for all 5 folds, once", f"{r['vectorise_all_folds_s']:.2f} s"])
+    return (
+        "### tuning (`python -m bench.tuning_speed`)\n\n"
+        + tabulate(rows, ["measure", "value"], tablefmt="github")
+        + "\n"
+    )
 
 
 def main(argv: list[str]) -> None:
@@ -139,6 +167,7 @@ def main(argv: list[str]) -> None:
         wall2, _ = run_studies("logreg", fam, labels, mats, {**tuning, "storage": f"journal:{tmp}/two.log"}, 2)
         result["processes_logreg"] = {"one_s": wall1, "two_s": wall2, "speedup": wall1 / wall2}
     write_json(ROOT / "bench/results/tuning_speed.json", result)
+    write_text(ROOT / "bench/results/tuning_speed.md", markdown(result))
     print(json.dumps(result, indent=1))
 
 
