@@ -61,7 +61,9 @@ def run(family: str) -> None:
     jobs = [joblib.delayed(tune_theme)(theme, family, fam, y, mats, tuning, seed, fp) for theme, y, seed, fp in setups]
     start = time.perf_counter()
     results = {}
-    parallel = joblib.Parallel(n_jobs=tuning["n_jobs"], return_as="generator_unordered")
+    # max_nbytes=None: hand the workers copies, not read-only memory maps, which liblinear
+    # cannot use once the fold matrices pass joblib's 1 MB memmap threshold (large inputs)
+    parallel = joblib.Parallel(n_jobs=tuning["n_jobs"], return_as="generator_unordered", max_nbytes=None)
     for res in parallel(jobs):
         results[res["theme"]] = res
         if sys.stderr.isatty():

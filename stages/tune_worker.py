@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         for theme, y, seed, fp in setups
     ]
     n_jobs = args.n_jobs or tuning["n_jobs"]
-    for line in joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
+    for line in joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered", max_nbytes=None)(jobs):
         print(line, flush=True)
 
 
