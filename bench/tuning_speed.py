@@ -142,6 +142,7 @@ def main(argv: list[str]) -> None:
         )
         result["families"][name] = {
             "trials": len(trials),
+            "themes": int(themes.shape[1]),
             "shared_s": t_shared,
             "naive_s": t_naive,
             "naive_over_shared": t_naive / t_shared,
