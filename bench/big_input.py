@@ -33,6 +33,7 @@ def synthetic(rows: int, n_themes: int, seed: int = 0) -> pd.DataFrame:
     words = (
         pd.read_csv(ROOT / "data/train.csv")["Processed Text"].str.lower().str.findall(r"[a-z]{3,}").explode().unique()
     )
+    words = np.array(words, dtype=object)  # a pandas StringArray does not shuffle safely in place
     rng.shuffle(words)
     markers = [words[i * 30 : (i + 1) * 30] for i in range(n_themes)]
     background = words[n_themes * 30 :]
