@@ -25,8 +25,8 @@ from pathlib import Path
 import optuna
 import pandas as pd
 import yaml
-from tabulate import tabulate
 
+from bench.timing import measure_table
 from bench.tuning_speed import load_sample
 from stages.atomic import write_json, write_text
 from stages.features import fold_matrices
@@ -163,9 +163,8 @@ def main(argv: list[str]) -> None:
     ]
     write_text(
         ROOT / "bench/results/distributed.md",
-        "### distributed tuning (`python -m bench.distributed`)\n\n"
-        + tabulate(rows, ["measure", "value"], tablefmt="github")
-        + f"\n\nExtrapolation basis: {ex['assumptions']}.\n",
+        measure_table("distributed tuning (`python -m bench.distributed`)", rows)
+        + f"\nExtrapolation basis: {ex['assumptions']}.\n",
     )
     print(json.dumps(result, indent=1))
 

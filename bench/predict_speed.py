@@ -22,9 +22,8 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from tabulate import tabulate
 
-from bench.timing import median_seconds
+from bench.timing import measure_table, median_seconds
 from stages.atomic import write_json, write_text
 from stages.bundle import DEFAULT_BUNDLE, load_bundle
 from stages.families import score
@@ -89,11 +88,7 @@ def markdown(r: dict) -> str:
             f"{r['memory']['peak_rss_mb_100k']:.0f} MB / {r['memory']['peak_rss_mb_1m']:.0f} MB",
         ],
     ]
-    return (
-        "### predict (`python -m bench.predict_speed`, median of 3)\n\n"
-        + tabulate(rows, ["measure", "value"], tablefmt="github")
-        + "\n"
-    )
+    return measure_table("predict (`python -m bench.predict_speed`, median of 3)", rows)
 
 
 def main(argv: list[str]) -> None:

@@ -25,9 +25,8 @@ import numpy as np
 import optuna
 import pandas as pd
 import yaml
-from tabulate import tabulate
 
-from bench.timing import median_seconds
+from bench.timing import measure_table, median_seconds
 from stages.atomic import write_json, write_text
 from stages.families import build, score, suggest
 from stages.features import fold_matrices, make_vectorizer
@@ -104,11 +103,7 @@ def markdown(r: dict) -> str:
         ["logreg studies: 1 process / 2 processes", f"{p['one_s']:.1f} s / {p['two_s']:.1f} s = {p['speedup']:.2f}x"]
     )
     rows.append(["TF-IDF for all 5 folds, once", f"{r['vectorise_all_folds_s']:.2f} s"])
-    return (
-        "### tuning (`python -m bench.tuning_speed`)\n\n"
-        + tabulate(rows, ["measure", "value"], tablefmt="github")
-        + "\n"
-    )
+    return measure_table("tuning (`python -m bench.tuning_speed`)", rows)
 
 
 def main(argv: list[str]) -> None:
