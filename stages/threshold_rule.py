@@ -1,6 +1,6 @@
 """The threshold rule: the highest precision at an acceptable recall, by one exact sweep.
 
-For each candidate threshold t (every distinct score, via ``precision_recall_curve``), a row
+For each candidate threshold t (every distinct score, in one sort), a row
 is tagged when score >= t. Among thresholds whose recall is acceptable, take the highest
 precision; ties go to the higher recall. So once precision 1.0 is reachable, recall is pushed
 as high as it goes while precision stays 1.0. No grid, no search: the optimum is exact.
@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy.stats import norm
-from sklearn.metrics import precision_recall_curve
 
 
 @dataclass
@@ -47,9 +46,19 @@ def wilson_lower(successes: np.ndarray, n: float, confidence: float) -> np.ndarr
 
 
 def _curve(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    precision, recall, thresholds = precision_recall_curve(y, s)
-    # Drop the final (precision=1, recall=0) point: it has no threshold.
-    return precision[:-1], recall[:-1], thresholds
+    """Precision and recall at every distinct score as threshold, thresholds increasing.
+
+    The points of ``sklearn.metrics.precision_recall_curve`` without its final (1, 0) point
+    (tests check they are equal). Written out because the rule runs once per fold in every
+    trial, where sklearn's input validation cost ten times the sweep itself.
+    """
+    order = np.argsort(s, kind="mergesort")[::-1]
+    s_desc = s[order]
+    last = np.r_[np.flatnonzero(np.diff(s_desc)), len(s_desc) - 1]  # last row of each distinct score
+    tps = np.cumsum(y[order])[last]
+    precision = tps / (last + 1.0)
+    recall = tps / tps[-1]
+    return precision[::-1], recall[::-1], s_desc[last][::-1]
 
 
 def effective_positives(n_pos: int, next_positives: float = 0.0) -> float:
@@ -66,6 +75,7 @@ def choose(
 ) -> Choice:
     """Apply the rule to labels ``y`` (0/1) and scores ``s``."""
     y = np.asarray(y).astype(int)
+    s = np.asarray(s, dtype=float)
     n_pos = int(y.sum())
     if n_pos == 0:
         return Choice(float("inf"), 0.0, 0.0, 0.0, False, "no_positives")

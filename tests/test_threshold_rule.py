@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
+from sklearn.metrics import precision_recall_curve
 
-from stages.threshold_rule import choose, policy_score, wilson_lower
+from stages.threshold_rule import _curve, choose, policy_score, wilson_lower
 
 
 def brute_force(y, s, min_recall):
@@ -27,6 +28,19 @@ def test_sweep_matches_brute_force(seed):
         p, r, t = brute_force(y, s, min_recall)
         assert c.met_min_recall
         assert (c.precision, c.recall, c.threshold) == pytest.approx((p, r, t))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_curve_equals_sklearn(seed):
+    rng = np.random.default_rng(seed)
+    y = (rng.random(300) < 0.2).astype(int)
+    y[0] = 1
+    s = np.round(rng.normal(size=300) + y, 1 + seed % 3)  # some seeds heavy with ties
+    precision, recall, thresholds = precision_recall_curve(y, s)
+    ours = _curve(y, s)
+    np.testing.assert_array_equal(ours[2], thresholds)
+    np.testing.assert_allclose(ours[0], precision[:-1], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours[1], recall[:-1], rtol=0, atol=1e-12)
 
 
 def test_precision_one_then_recall_is_maximised():
