@@ -12,8 +12,10 @@ from typing import Any
 import numpy as np
 import optuna
 from sklearn.ensemble import AdaBoostClassifier, RandomForestClassifier
+from sklearn.feature_selection import SelectKBest, chi2
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import MultinomialNB
+from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
@@ -45,8 +47,13 @@ def suggest(trial: optuna.Trial, space: dict[str, dict]) -> dict[str, Any]:
     return params
 
 
-def build(family_conf: dict, params: dict[str, Any], seed: int):
-    """An unfitted estimator of this family with ``params`` on top of its fixed settings."""
+def build(family_conf: dict, params: dict[str, Any], seed: int, n_features: int | None = None):
+    """An unfitted estimator of this family with ``params`` on top of its fixed settings.
+
+    With ``select_k``, the estimator sees only the ``select_k`` features with the highest chi2
+    score on the rows it is fitted on (so, per fold, never the validation rows): boosted stumps
+    use a few hundred features at most, and scanning all of them made AdaBoost the slowest family.
+    """
     key = family_conf["estimator"]
     if key not in ESTIMATORS:
         raise InputError(f"conf/families: estimator {key!r} is unknown; use one of {sorted(ESTIMATORS)}")
@@ -55,7 +62,20 @@ def build(family_conf: dict, params: dict[str, Any], seed: int):
         kwargs.setdefault("random_state", seed)
     if key == "adaboost":
         kwargs.setdefault("estimator", DecisionTreeClassifier(max_depth=1))
-    return ESTIMATORS[key](**kwargs)
+    model = ESTIMATORS[key](**kwargs)
+    k = family_conf.get("select_k")
+    if k is None:
+        return model
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise InputError(
+            f"conf/families ({key}): select_k={k!r}; use a positive whole number, or null for all features"
+        )
+    return make_pipeline(SelectKBest(chi2, k=min(k, n_features) if n_features else k), model)
+
+
+def fit_model(family_conf: dict, params: dict[str, Any], seed: int, X, y: np.ndarray):
+    """``build`` and fit on ``X``, ``y``."""
+    return build(family_conf, params, seed, X.shape[1]).fit(X, y)
 
 
 def score(model, X) -> np.ndarray:

@@ -12,7 +12,7 @@ import sklearn
 from stages import paths
 from stages.atomic import read_json, write_with
 from stages.errors import run_cli
-from stages.families import build
+from stages.families import fit_model
 from stages.features import make_vectorizer
 from stages.params import load_params
 
@@ -26,7 +26,7 @@ def main() -> None:
     models = {}
     for theme, sel in selection.items():
         fam = params["families"][sel["family"]]
-        models[theme] = build(fam, sel["params"], sel["seed"]).fit(X, labels[theme].to_numpy(dtype=int))
+        models[theme] = fit_model(fam, sel["params"], sel["seed"], X, labels[theme].to_numpy(dtype=int))
     final = {
         "vectorizer": vectorizer,
         "models": models,

@@ -44,6 +44,7 @@ def study_setups(params: dict, family: str) -> tuple[dict, dict, FoldMatrices, l
         params["features"],
         fam["estimator"],
         fam.get("fixed"),
+        fam.get("select_k"),
         fam["space"],
         tuning["early_stop"],
         tuning["seed"],
