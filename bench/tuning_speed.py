@@ -8,6 +8,8 @@
 2. Where tuning time goes: real studies (tune_theme, one process), wall time against the time
    spent fitting and scoring models; the rest is vectorising-free bookkeeping (Optuna, storage).
 3. 1 against 2 worker processes on the same studies (early stop disabled, fixed budget).
+4. The default config's tuning as `dvc repro` runs it, stage by stage, with 1 and 2 processes:
+   wall time, and the share of it spent outside model fitting and scoring.
 Writes bench/results/tuning_speed.json.
 """
 
@@ -15,12 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import joblib
 import numpy as np
 import optuna
 import pandas as pd
@@ -28,12 +30,14 @@ import yaml
 
 from bench.timing import measure_table, median_seconds
 from stages.atomic import write_json, write_text
-from stages.families import build, score, suggest
+from stages.families import fit_model, score, suggest
 from stages.features import fold_matrices, make_vectorizer
 from stages.folds import make_folds
 from stages.labels import expand
+from stages.processes import run_unordered
 from stages.threshold_rule import policy_score
 from stages.tuning import tune_theme
+from tests.dvc_repo import DvcRepo
 
 ROOT = Path(__file__).resolve().parents[1]
 SLOW = {"rf", "adaboost"}
@@ -56,7 +60,7 @@ def shared_way(fam, trials, labels, mats, min_recall):
         for theme in labels.columns:
             y = labels[theme].to_numpy()
             for k in range(mats.k):
-                model = build(fam, params, 0).fit(mats.X_train[k], y[mats.train_idx[k]])
+                model = fit_model(fam, params, 0, mats.X_train[k], y[mats.train_idx[k]])
                 policy_score(y[mats.valid_idx[k]], score(model, mats.X_valid[k]), min_recall)
 
 
@@ -69,18 +73,52 @@ def naive_way(fam, trials, labels, texts, fold, features, min_recall):
                 tr, va = fold != k, fold == k
                 vec = make_vectorizer(features)
                 X_tr, X_va = vec.fit_transform(texts[tr]), vec.transform(texts[va])
-                model = build(fam, params, 0).fit(X_tr, y[tr])
+                model = fit_model(fam, params, 0, X_tr, y[tr])
                 policy_score(y[va], score(model, X_va), min_recall)
 
 
 def run_studies(fam_name, fam, labels, mats, tuning, n_jobs) -> tuple[float, list[dict]]:
-    jobs = [
-        joblib.delayed(tune_theme)(t, fam_name, fam, labels[t].to_numpy(), mats, tuning, i, f"bench{i}")
-        for i, t in enumerate(labels.columns)
-    ]
+    tasks = [(t, fam_name, fam, labels[t].to_numpy(), tuning, i, f"bench{i}") for i, t in enumerate(labels.columns)]
     start = time.perf_counter()
-    results = joblib.Parallel(n_jobs=n_jobs)(jobs)
+    results = list(run_unordered(tune_theme, tasks, mats, n_jobs))
     return time.perf_counter() - start, results
+
+
+def stage_runs(families: list[str], repeats: int) -> dict:
+    """The default config's tuning as `dvc repro` runs it: one `python -m stages.tune` process per
+    family (its start-up, imports, loading and writing included), with n_jobs 1 and 2, each run on
+    an empty storage. Median of ``repeats`` runs for a family whose 1-process run is under 2 minutes.
+    """
+    out: dict = {}
+    with tempfile.TemporaryDirectory(prefix="bench-tune-") as tmp:
+        repo = DvcRepo(Path(tmp), train_rows=None, test_rows=None, families="default", tuning="default")
+        repo.run("dvc", "repro", "features")
+        params_path = repo.path / "params.yaml"
+        params = yaml.safe_load(params_path.read_text())
+        for family in families:
+            walls: dict[int, list[float]] = {1: [], 2: []}
+            fits, reps, i = [], repeats, 0
+            while i < reps:
+                for n_jobs in (1, 2):
+                    params["tuning"].update(n_jobs=n_jobs, storage=f"journal:.optuna/{family}-{n_jobs}-{i}.log")
+                    params_path.write_text(yaml.safe_dump(params, sort_keys=False))
+                    start = time.perf_counter()
+                    repo.run(sys.executable, "-m", "stages.tune", "--family", family)
+                    walls[n_jobs].append(time.perf_counter() - start)
+                    summary = json.loads((repo.path / f"artifacts/tune/{family}/summary.json").read_text())
+                    if n_jobs == 1:
+                        fits.append(sum(t["fit_seconds"] for t in summary["themes"]))
+                if i == 0 and walls[1][0] >= 120:
+                    reps = 1
+                i += 1
+            one, two, fit = (statistics.median(v) for v in (walls[1], walls[2], fits))
+            out[family] = {"runs": reps, "one_s": one, "two_s": two, "speedup": one / two, "fit_s": fit}
+            out[family]["outside_fit_share"] = 1 - fit / one
+            print(f"tune@{family}: 1 process {one:.1f}s, 2 processes {two:.1f}s, fit {fit:.1f}s", flush=True)
+    total = {k: sum(f[k] for f in out.values()) for k in ("one_s", "two_s", "fit_s")}
+    total["speedup"] = total["one_s"] / total["two_s"]
+    total["outside_fit_share"] = 1 - total["fit_s"] / total["one_s"]
+    return {"families": out, "total": total}
 
 
 def markdown(r: dict) -> str:
@@ -103,6 +141,16 @@ def markdown(r: dict) -> str:
         ["logreg studies: 1 process / 2 processes", f"{p['one_s']:.1f} s / {p['two_s']:.1f} s = {p['speedup']:.2f}x"]
     )
     rows.append(["TF-IDF for all 5 folds, once", f"{r['vectorise_all_folds_s']:.2f} s"])
+    stages = r["default_tuning_stages"]
+    for name, f in [*stages["families"].items(), ("all families", stages["total"])]:
+        runs = f" (median of {f['runs']})" if f.get("runs", 1) > 1 else ""
+        rows.append(
+            [
+                f"default tuning, tune@{name}" if name != "all families" else "default tuning, all tune stages",
+                f"1 process {f['one_s']:.1f} s / 2 processes {f['two_s']:.1f} s = {f['speedup']:.2f}x{runs}; "
+                f"outside model fitting: {f['outside_fit_share']:.1%}",
+            ]
+        )
     return measure_table("tuning (`python -m bench.tuning_speed`)", rows)
 
 
@@ -162,6 +210,7 @@ def main(argv: list[str]) -> None:
         }
         wall2, _ = run_studies("logreg", fam, labels, mats, {**tuning, "storage": f"journal:{tmp}/two.log"}, 2)
         result["processes_logreg"] = {"one_s": wall1, "two_s": wall2, "speedup": wall1 / wall2}
+    result["default_tuning_stages"] = stage_runs(list(params["models"]["families"]), args.repeats)
     write_json(ROOT / "bench/results/tuning_speed.json", result)
     write_text(ROOT / "bench/results/tuning_speed.md", markdown(result))
     print(json.dumps(result, indent=1))

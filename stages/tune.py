@@ -6,7 +6,6 @@ import argparse
 import sys
 import time
 
-import joblib
 import pandas as pd
 
 from stages import paths
@@ -15,6 +14,7 @@ from stages.errors import InputError, run_cli
 from stages.features import FoldMatrices, load_fold_matrices
 from stages.folds import load_folds
 from stages.params import load_params
+from stages.processes import run_unordered
 from stages.tuning import fingerprint, tune_theme
 
 
@@ -59,13 +59,10 @@ def study_setups(params: dict, family: str) -> tuple[dict, dict, FoldMatrices, l
 def run(family: str) -> None:
     fam, tuning, mats, setups = study_setups(load_params(), family)
     themes = [s[0] for s in setups]
-    jobs = [joblib.delayed(tune_theme)(theme, family, fam, y, mats, tuning, seed, fp) for theme, y, seed, fp in setups]
+    tasks = [(theme, family, fam, y, tuning, seed, fp) for theme, y, seed, fp in setups]
     start = time.perf_counter()
     results = {}
-    # max_nbytes=None: hand the workers copies, not read-only memory maps, which liblinear
-    # cannot use once the fold matrices pass joblib's 1 MB memmap threshold (large inputs)
-    parallel = joblib.Parallel(n_jobs=tuning["n_jobs"], return_as="generator_unordered", max_nbytes=None)
-    for res in parallel(jobs):
+    for res in run_unordered(tune_theme, tasks, mats, tuning["n_jobs"]):
         results[res["theme"]] = res
         if sys.stderr.isatty():
             print("\r\033[K", end="", file=sys.stderr, flush=True)  # clear the bar, log, redraw
@@ -76,7 +73,7 @@ def run(family: str) -> None:
             f"[{res['stop_reason']}, {res['seconds']:.1f}s]",
             flush=True,
         )
-        progress(len(results), len(jobs), family)
+        progress(len(results), len(tasks), family)
     out = paths.tune_dir(family)
     oof = pd.DataFrame({t: results[t]["oof"] for t in themes})
     write_with(out / "oof.csv", lambda p: oof.to_csv(p, index=False, float_format="%.9g"))

@@ -14,11 +14,11 @@ import argparse
 import sys
 import time
 
-import joblib
 import optuna
 
 from stages.errors import InputError, run_cli
 from stages.params import load_params
+from stages.processes import run_unordered
 from stages.tune import study_setups
 from stages.tuning import Objective, make_pruner, make_storage, run_trials, study_name
 
@@ -46,7 +46,7 @@ def find_study(storage, name: str, wait: float) -> str:
         time.sleep(1.0)
 
 
-def work(family: str, theme: str, fam: dict, y, mats, tuning: dict, seed: int, fp: str, wait: float) -> str:
+def work(family: str, theme: str, fam: dict, y, tuning: dict, seed: int, fp: str, wait: float, mats) -> str:
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # surplus trials would each log a warning
     storage = make_storage(tuning["storage"], tuning.get("heartbeat"))
     name = find_study(storage, study_name(theme, family, fp), wait)
@@ -67,12 +67,8 @@ def main(argv: list[str] | None = None) -> None:
     if params["tuning"]["storage"].startswith("journal:"):
         print("tune_worker: tuning.storage is a local journal file, so only processes on this machine share it")
     fam, tuning, mats, setups = study_setups(params, args.family)
-    jobs = [
-        joblib.delayed(work)(args.family, theme, fam, y, mats, tuning, seed, fp, args.wait)
-        for theme, y, seed, fp in setups
-    ]
-    n_jobs = args.n_jobs or tuning["n_jobs"]
-    for line in joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered", max_nbytes=None)(jobs):
+    tasks = [(args.family, theme, fam, y, tuning, seed, fp, args.wait) for theme, y, seed, fp in setups]
+    for line in run_unordered(work, tasks, mats, args.n_jobs or tuning["n_jobs"]):
         print(line, flush=True)
 
 

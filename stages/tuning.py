@@ -22,7 +22,7 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
-from stages.families import build, score, suggest
+from stages.families import fit_model, score, suggest
 from stages.features import FoldMatrices
 from stages.threshold_rule import choose, policy_score
 
@@ -43,13 +43,20 @@ def fingerprint(*parts: Any) -> str:
     return h.hexdigest()[:12]
 
 
+# Per pruner: how to make it, and the first fold (0-based step) after which it can prune at all.
+# Asking it earlier only costs a storage read and, for Wilcoxon, a test that cannot reject.
+PRUNERS: dict[str, tuple[Any, int | None]] = {
+    # A one-sided Wilcoxon test on n paired folds cannot give p below 2**-n, so p < 0.1 needs
+    # at least 4 folds compared: from step 3.
+    "wilcoxon": (lambda: optuna.pruners.WilcoxonPruner(p_threshold=0.1, n_startup_steps=4), 3),
+    "median": (lambda: optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1), 1),
+    "none": (optuna.pruners.NopPruner, None),
+}
+
+
 def make_pruner(name: str) -> optuna.pruners.BasePruner:
-    if name == "wilcoxon":
-        return optuna.pruners.WilcoxonPruner(p_threshold=0.1, n_startup_steps=2)
-    if name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
-    if name == "none":
-        return optuna.pruners.NopPruner()
+    if name in PRUNERS:
+        return PRUNERS[name][0]()
     raise ValueError(f"tuning.pruner={name!r}; use wilcoxon, median or none")
 
 
@@ -57,7 +64,7 @@ def oof_scores(family_conf: dict, params: dict, y: np.ndarray, mats: FoldMatrice
     """Out-of-fold scores: each row scored by the model fitted on the other folds."""
     out = np.empty(len(y), dtype=float)
     for k in range(mats.k):
-        model = build(family_conf, params, seed).fit(mats.X_train[k], y[mats.train_idx[k]])
+        model = fit_model(family_conf, params, seed, mats.X_train[k], y[mats.train_idx[k]])
         out[mats.valid_idx[k]] = score(model, mats.X_valid[k])
     return out
 
@@ -69,6 +76,9 @@ class Objective:
         self.family_conf, self.y, self.mats, self.seed, self.budget = family_conf, y, mats, seed, budget
         self.min_precision = tuning["early_stop"]["min_precision"]
         self.min_recall = tuning["early_stop"]["min_recall"]
+        first = PRUNERS[tuning["pruner"]][1] if tuning["pruner"] in PRUNERS else None
+        # after the last fold there is nothing left to save, so no pruning test is paid for
+        self.prune_steps = set(range(first, self.mats.k - 1)) if first is not None else set()
         self.surplus = False
 
     @staticmethod
@@ -89,21 +99,20 @@ class Objective:
         fold_values, fit_seconds = [], 0.0
         for k in range(self.mats.k):
             start = time.perf_counter()
-            model = build(self.family_conf, params, self.seed).fit(self.mats.X_train[k], self.y[self.mats.train_idx[k]])
-            s = score(model, self.mats.X_valid[k])
-            fit_seconds += time.perf_counter() - start
+            model = fit_model(self.family_conf, params, self.seed, self.mats.X_train[k], self.y[self.mats.train_idx[k]])
             va = self.mats.valid_idx[k]
-            oof[va] = s
-            fold_values.append(policy_score(self.y[va], s, self.min_recall))
+            oof[va] = score(model, self.mats.X_valid[k])
+            fold_values.append(policy_score(self.y[va], oof[va], self.min_recall))
+            fit_seconds += time.perf_counter() - start  # fitting, and scoring the fold's rows
             trial.report(fold_values[-1], k)
-            if trial.should_prune():
+            if k in self.prune_steps and trial.should_prune():
                 trial.set_user_attr("fit_seconds", fit_seconds)
                 raise optuna.TrialPruned()
         pooled = choose(self.y, oof, self.min_recall, 0.0, "best_f1")
         trial.set_user_attr("fit_seconds", fit_seconds)
-        trial.set_user_attr("oof_precision", pooled.precision)
-        trial.set_user_attr("oof_recall", pooled.recall)
-        trial.set_user_attr("early_stop_met", bool(pooled.met_min_recall and pooled.precision >= self.min_precision))
+        # one attribute, not three: every attribute is a separate (fsynced) storage write
+        met = bool(pooled.met_min_recall and pooled.precision >= self.min_precision)
+        trial.set_user_attr("oof", {"precision": pooled.precision, "recall": pooled.recall, "early_stop_met": met})
         return float(np.mean(fold_values))
 
 
@@ -147,13 +156,13 @@ def make_storage(url: str, heartbeat: dict | None = None) -> optuna.storages.Bas
     raise AssertionError("unreachable")
 
 
-def finished(study: optuna.Study) -> int:
-    return len(study.get_trials(deepcopy=False, states=FINISHED))
+# These take a list of trials, not the study: each read of the study is a storage round trip.
+def finished(trials: list[optuna.trial.FrozenTrial]) -> int:
+    return sum(t.state in FINISHED for t in trials)
 
 
-def early_stop_met(study: optuna.Study) -> bool:
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    return any(t.user_attrs.get("early_stop_met") for t in complete)
+def early_stop_met(trials: list[optuna.trial.FrozenTrial]) -> bool:
+    return any(t.state == TrialState.COMPLETE and t.user_attrs.get("oof", {}).get("early_stop_met") for t in trials)
 
 
 def _slot(t: optuna.trial.FrozenTrial) -> int:
@@ -170,10 +179,10 @@ def claim(trial: optuna.Trial, budget: int) -> None:
     Trial numbers come from the storage, so every worker, on any machine, agrees on the order:
     the budget is met exactly, never overshot by workers starting trials at the same time.
     """
-    study = trial.study
-    if early_stop_met(study):
+    trials = trial.study.get_trials(deepcopy=False)
+    if early_stop_met(trials):
         raise Surplus()
-    live = study.get_trials(deepcopy=False, states=(*FINISHED, TrialState.RUNNING, TrialState.WAITING))
+    live = [t for t in trials if t.state in (*FINISHED, TrialState.RUNNING, TrialState.WAITING)]
     mine = _slot(next(t for t in live if t.number == trial.number))
     if sum(_slot(t) < mine for t in live if t.number != trial.number) >= budget:
         raise Surplus()
@@ -213,9 +222,10 @@ def run_trials(study: optuna.Study, objective: Objective, budget: int, timeout: 
 
     deadline = time.monotonic() + timeout if timeout else None
     while True:
-        if early_stop_met(study):
+        trials = study.get_trials(deepcopy=False)
+        if early_stop_met(trials):
             return "early_stop"
-        if finished(study) >= budget:
+        if finished(trials) >= budget:
             return "n_trials"
         if deadline is not None and time.monotonic() > deadline:
             return "timeout"
@@ -236,7 +246,7 @@ def study_name(theme: str, family: str, fp: str) -> str:
 
 
 def tune_theme(
-    theme: str, family: str, family_conf: dict, y: np.ndarray, mats: FoldMatrices, tuning: dict, seed: int, fp: str
+    theme: str, family: str, family_conf: dict, y: np.ndarray, tuning: dict, seed: int, fp: str, mats: FoldMatrices
 ) -> dict[str, Any]:
     """Run (or resume) one theme's study and return its best trial with out-of-fold scores."""
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # a surplus trial would log a warning
@@ -251,7 +261,7 @@ def tune_theme(
         load_if_exists=True,
     )
     stale = fail_dead_local_trials(study)
-    resumed = finished(study)
+    resumed = finished(study.get_trials(deepcopy=False))
     objective = Objective(family_conf, y, mats, tuning, seed, budget)
     reason = run_trials(study, objective, budget, tuning.get("timeout"), wait=True)
     trials = study.get_trials(deepcopy=False)
@@ -268,8 +278,8 @@ def tune_theme(
         "best_value": best.value,
         "best_trial": best.number,
         "fold_values": [best.intermediate_values[k] for k in sorted(best.intermediate_values)],
-        "oof_precision": best.user_attrs.get("oof_precision"),
-        "oof_recall": best.user_attrs.get("oof_recall"),
+        "oof_precision": best.user_attrs["oof"]["precision"],
+        "oof_recall": best.user_attrs["oof"]["recall"],
         "trials_complete": len(complete),
         "trials_pruned": sum(t.state == TrialState.PRUNED for t in trials),
         "trials_failed": sum(t.state == TrialState.FAIL and "surplus" not in t.user_attrs for t in trials),

@@ -1,4 +1,7 @@
-"""Tuning invariants: out-of-fold only, resumable studies, names that change with the setup."""
+"""Tuning invariants: out-of-fold only, resumable studies, names that change with the setup,
+and worker processes that share the matrices and give the same studies as one process."""
+
+import os
 
 import numpy as np
 import pandas as pd
@@ -6,6 +9,7 @@ import pytest
 
 from stages.features import fold_matrices
 from stages.folds import empty_folds, make_folds
+from stages.processes import run_unordered, workers
 from stages.tuning import fingerprint, tune_theme
 from tests.dvc_repo import ROOT
 
@@ -57,16 +61,82 @@ def test_resumed_study_adds_no_trials_and_changed_space_starts_afresh(sample, tm
         "storage": f"journal:{tmp_path}/j.log",
         "early_stop": {"min_precision": 1.01, "min_recall": 0.5},  # unreachable: the budget ends the study
     }
-    first = tune_theme("price", "logreg", LOGREG, y, mats, tuning, 0, fingerprint("setup", LOGREG["space"]))
+    first = tune_theme("price", "logreg", LOGREG, y, tuning, 0, fingerprint("setup", LOGREG["space"]), mats=mats)
     assert (first["trials_complete"], first["trials_resumed"], first["stop_reason"]) == (3, 0, "n_trials")
-    again = tune_theme("price", "logreg", LOGREG, y, mats, tuning, 0, fingerprint("setup", LOGREG["space"]))
+    again = tune_theme("price", "logreg", LOGREG, y, tuning, 0, fingerprint("setup", LOGREG["space"]), mats=mats)
     assert (again["trials_complete"], again["trials_resumed"]) == (3, 3)
     assert again["best_params"] == first["best_params"]
     np.testing.assert_allclose(again["oof"], first["oof"])
     more = tune_theme(
-        "price", "logreg", LOGREG, y, mats, {**tuning, "n_trials": 5}, 0, fingerprint("setup", LOGREG["space"])
+        "price", "logreg", LOGREG, y, {**tuning, "n_trials": 5}, 0, fingerprint("setup", LOGREG["space"]), mats=mats
     )
     assert (more["trials_complete"], more["trials_resumed"]) == (5, 3)
     space = {"C": {"type": "float", "low": 0.1, "high": 1.0, "log": True}}
-    other = tune_theme("price", "logreg", {**LOGREG, "space": space}, y, mats, tuning, 0, fingerprint("setup", space))
+    other = tune_theme(
+        "price", "logreg", {**LOGREG, "space": space}, y, tuning, 0, fingerprint("setup", space), mats=mats
+    )
     assert other["study"] != first["study"] and other["trials_resumed"] == 0
+
+
+def describe(name: str, mats) -> tuple[str, int, float, int]:
+    return name, os.getpid(), float(mats.X_train[0].sum()), mats.k
+
+
+def fail_on(name: str, mats) -> str:
+    if name == "bad":
+        raise ValueError(f"task {name} failed")
+    return name
+
+
+def test_workers_follow_joblib_convention():
+    cores = os.cpu_count() or 1
+    assert workers(-1, 100) == cores
+    assert workers(-2, 100) == max(1, cores - 1)
+    assert workers(4, 2) == 2 and workers(1, 8) == 1
+
+
+def test_workers_see_the_matrices_and_run_outside_this_process(sample):
+    texts, _, fold = sample
+    mats = fold_matrices(texts, fold, FEATURES)
+    out = list(run_unordered(describe, [("a",), ("b",), ("c",)], mats, n_jobs=2))
+    assert sorted(o[0] for o in out) == ["a", "b", "c"]
+    assert all(o[1] != os.getpid() for o in out)
+    assert {(o[2], o[3]) for o in out} == {(float(mats.X_train[0].sum()), mats.k)}
+    inline = list(run_unordered(describe, [("a",)], mats, n_jobs=2))  # one task: no pool
+    assert inline[0][1] == os.getpid()
+
+
+def test_a_failing_task_raises_its_own_error(sample):
+    texts, _, fold = sample
+    mats = fold_matrices(texts, fold, FEATURES)
+    with pytest.raises(ValueError, match="task bad failed"):
+        list(run_unordered(fail_on, [("ok",), ("bad",), ("ok2",)], mats, n_jobs=2))
+
+
+def test_parallel_studies_equal_serial_ones(sample, tmp_path):
+    texts, labels, fold = sample
+    mats = fold_matrices(texts, fold, FEATURES)
+    tuning = {
+        "n_trials": 3,
+        "timeout": None,
+        "pruner": "wilcoxon",
+        "early_stop": {"min_precision": 1.01, "min_recall": 0.5},
+    }
+    results = {}
+    for n_jobs in (1, 2):
+        tasks = [
+            (
+                t,
+                "logreg",
+                LOGREG,
+                labels[t].to_numpy(),
+                {**tuning, "storage": f"journal:{tmp_path}/{n_jobs}.log"},
+                i,
+                "fp",
+            )
+            for i, t in enumerate(labels.columns)
+        ]
+        results[n_jobs] = {r["theme"]: r for r in run_unordered(tune_theme, tasks, mats, n_jobs)}
+    for t in labels.columns:
+        assert results[2][t]["best_params"] == results[1][t]["best_params"]
+        np.testing.assert_array_equal(results[2][t]["oof"], results[1][t]["oof"])
