@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stages.errors import InputError
+from stages.families import fit_model, score
 from stages.features import fold_matrices
 from stages.folds import empty_folds, make_folds
 from stages.processes import run_unordered, workers
@@ -140,3 +142,18 @@ def test_parallel_studies_equal_serial_ones(sample, tmp_path):
     for t in labels.columns:
         assert results[2][t]["best_params"] == results[1][t]["best_params"]
         np.testing.assert_array_equal(results[2][t]["oof"], results[1][t]["oof"])
+
+
+def test_select_k_fits_on_the_top_chi2_features_and_rejects_bad_values(sample):
+    texts, labels, fold = sample
+    mats = fold_matrices(texts, fold, FEATURES)
+    ada = {"estimator": "adaboost", "fixed": {}, "select_k": 50}
+    y = labels["food"].to_numpy()[mats.train_idx[0]]
+    model = fit_model(ada, {"n_estimators": 10}, 0, mats.X_train[0], y)
+    assert model[0].get_support().sum() == 50
+    assert len(score(model, mats.X_valid[0])) == len(mats.valid_idx[0])
+    wide = fit_model({**ada, "select_k": 10**9}, {"n_estimators": 10}, 0, mats.X_train[0], y)  # capped, no error
+    assert wide[0].get_support().all()
+    for bad in (0, -5, 2.5, "many", True):
+        with pytest.raises(InputError, match="select_k"):
+            fit_model({**ada, "select_k": bad}, {"n_estimators": 10}, 0, mats.X_train[0], y)
