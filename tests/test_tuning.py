@@ -84,6 +84,12 @@ def describe(name: str, mats) -> tuple[str, int, float, int]:
     return name, os.getpid(), float(mats.X_train[0].sum()), mats.k
 
 
+def native_threads(name: str, mats) -> int:
+    from threadpoolctl import threadpool_info
+
+    return max(pool["num_threads"] for pool in threadpool_info())
+
+
 def fail_on(name: str, mats) -> str:
     if name == "bad":
         raise ValueError(f"task {name} failed")
@@ -106,6 +112,8 @@ def test_workers_see_the_matrices_and_run_outside_this_process(sample):
     assert {(o[2], o[3]) for o in out} == {(float(mats.X_train[0].sum()), mats.k)}
     inline = list(run_unordered(describe, [("a",)], mats, n_jobs=2))  # one task: no pool
     assert inline[0][1] == os.getpid()
+    # each of 2 workers gets half the cores for its BLAS and OpenMP pools, never oversubscribing
+    assert set(run_unordered(native_threads, [("a",), ("b",)], mats, n_jobs=2)) == {max(1, (os.cpu_count() or 1) // 2)}
 
 
 def test_a_failing_task_raises_its_own_error(sample):
