@@ -19,11 +19,12 @@ fit was 5x slower than in one process (joblib's workers get the same limit from 
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
+
+import joblib
 
 from stages.features import FoldMatrices
 
@@ -44,10 +45,8 @@ def _call(fn: Callable[..., Any], args: tuple) -> Any:
 
 
 def workers(n_jobs: int, n_tasks: int) -> int:
-    """joblib's convention: -1 is every core, -2 all but one; never more workers than tasks."""
-    cores = os.cpu_count() or 1
-    n = n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)
-    return max(1, min(n, n_tasks))
+    """joblib's convention (-1 is every core, -2 all but one), never more workers than tasks."""
+    return max(1, min(joblib.effective_n_jobs(n_jobs), n_tasks))
 
 
 def run_unordered(fn: Callable[..., Any], tasks: list[tuple], mats: FoldMatrices, n_jobs: int) -> Iterator[Any]:
@@ -63,7 +62,7 @@ def run_unordered(fn: Callable[..., Any], tasks: list[tuple], mats: FoldMatrices
             yield fn(*task, mats=mats)
         return
     context = mp.get_context("fork" if sys.platform == "linux" else "spawn")
-    threads = max(1, (os.cpu_count() or 1) // n)
+    threads = max(1, joblib.cpu_count() // n)
     with ProcessPoolExecutor(n, mp_context=context, initializer=_share, initargs=(mats, threads)) as pool:
         pending = {pool.submit(_call, fn, task) for task in tasks}
         try:

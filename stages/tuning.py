@@ -80,6 +80,7 @@ class Objective:
         # after the last fold there is nothing left to save, so no pruning test is paid for
         self.prune_steps = set(range(first, self.mats.k - 1)) if first is not None else set()
         self.surplus = False
+        self.best: tuple[float, int, np.ndarray] | None = None  # (value, trial number, out-of-fold scores)
 
     @staticmethod
     def budget_of(family_conf: dict, tuning: dict) -> int:
@@ -113,7 +114,14 @@ class Objective:
         # one attribute, not three: every attribute is a separate (fsynced) storage write
         met = bool(pooled.met_min_recall and pooled.precision >= self.min_precision)
         trial.set_user_attr("oof", {"precision": pooled.precision, "recall": pooled.recall, "early_stop_met": met})
-        return float(np.mean(fold_values))
+        value = float(np.mean(fold_values))
+        if self.best is None or value > self.best[0]:  # ties keep the earlier trial, as tune_theme does
+            self.best = (value, trial.number, oof)
+        return value
+
+    def oof_of(self, number: int) -> np.ndarray | None:
+        """The out-of-fold scores of trial ``number`` if it is this process's best, else None."""
+        return self.best[2] if self.best is not None and self.best[1] == number else None
 
 
 HOST = socket.gethostname()
@@ -268,7 +276,10 @@ def tune_theme(
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     best = max(complete, key=lambda t: (t.value, -t.number))
     refit_start = time.perf_counter()
-    oof = oof_scores(family_conf, best.params, y, mats, seed)
+    # the best trial's scores are reused when it ran here; refitted when it was resumed or ran elsewhere
+    oof = objective.oof_of(best.number)
+    if oof is None:
+        oof = oof_scores(family_conf, best.params, y, mats, seed)
     refit_seconds = time.perf_counter() - refit_start
     return {
         "theme": theme,
@@ -287,7 +298,7 @@ def tune_theme(
         "stale_running_failed": stale,
         "budget": budget,
         "stop_reason": reason,
-        # model fitting and scoring inside trials, plus the best trial's out-of-fold refit
+        # model fitting and scoring inside trials, plus any out-of-fold refit of the best trial
         "fit_seconds": float(
             sum(t.user_attrs.get("fit_seconds", 0.0) for t in trials if t.user_attrs.get("worker") == WORKER)
         )

@@ -3,6 +3,7 @@ and worker processes that share the matrices and give the same studies as one pr
 
 import os
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -97,7 +98,7 @@ def fail_on(name: str, mats) -> str:
 
 
 def test_workers_follow_joblib_convention():
-    cores = os.cpu_count() or 1
+    cores = joblib.cpu_count()
     assert workers(-1, 100) == cores
     assert workers(-2, 100) == max(1, cores - 1)
     assert workers(4, 2) == 2 and workers(1, 8) == 1
@@ -113,7 +114,7 @@ def test_workers_see_the_matrices_and_run_outside_this_process(sample):
     inline = list(run_unordered(describe, [("a",)], mats, n_jobs=2))  # one task: no pool
     assert inline[0][1] == os.getpid()
     # each of 2 workers gets half the cores for its BLAS and OpenMP pools, never oversubscribing
-    assert set(run_unordered(native_threads, [("a",), ("b",)], mats, n_jobs=2)) == {max(1, (os.cpu_count() or 1) // 2)}
+    assert set(run_unordered(native_threads, [("a",), ("b",)], mats, n_jobs=2)) == {max(1, joblib.cpu_count() // 2)}
 
 
 def test_a_failing_task_raises_its_own_error(sample):
