@@ -3,7 +3,8 @@
 (a) TF-IDF + logistic regression per theme, threshold 0.5 on the predicted probability.
 (b) the same inside scikit-learn's ``TunedThresholdClassifierCV`` (5-fold), choosing the
     threshold for maximum precision subject to recall >= ``min_recall``.
-Neither sees test.csv while choosing.
+(d) (b) on sentence embeddings (the pipeline's encoder) instead of TF-IDF.
+None of them sees test.csv while choosing.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from sklearn.metrics import make_scorer, precision_score, recall_score
 from sklearn.model_selection import TunedThresholdClassifierCV
 from sklearn.pipeline import make_pipeline
 
-from stages.features import make_vectorizer
 from stages.scoring import theme_metrics, with_averages
+from stages.spaces import make_vectorizer
 
 
 def precision_at_min_recall(min_recall: float):
@@ -41,16 +42,31 @@ def reference_a(train: pd.DataFrame, test: pd.DataFrame, themes: list[str], feat
     return with_averages(per_theme)
 
 
-def reference_b(train: pd.DataFrame, test: pd.DataFrame, themes: list[str], features: dict, min_recall: float) -> dict:
-    """(b): TunedThresholdClassifierCV (5-fold) for maximum precision at recall >= min_recall."""
+def _tuned_threshold(model, X_train, X_test, train: pd.DataFrame, test: pd.DataFrame, themes, min_recall) -> dict:
     per_theme = {}
     for theme in themes:
         tuned = TunedThresholdClassifierCV(
-            _pipeline(features), scoring=precision_at_min_recall(min_recall), cv=5, random_state=0
-        ).fit(train["text"], train[theme].to_numpy())
-        per_theme[theme] = theme_metrics(test[theme].to_numpy(), tuned.predict(test["text"]).astype(float), 0.5)
+            model, scoring=precision_at_min_recall(min_recall), cv=5, random_state=0
+        ).fit(X_train, train[theme].to_numpy())
+        per_theme[theme] = theme_metrics(test[theme].to_numpy(), tuned.predict(X_test).astype(float), 0.5)
         per_theme[theme]["threshold"] = float(tuned.best_threshold_)
     return with_averages(per_theme)
+
+
+def reference_b(train: pd.DataFrame, test: pd.DataFrame, themes: list[str], features: dict, min_recall: float) -> dict:
+    """(b): TunedThresholdClassifierCV (5-fold) for maximum precision at recall >= min_recall."""
+    return _tuned_threshold(_pipeline(features), train["text"], test["text"], train, test, themes, min_recall)
+
+
+def reference_d(
+    train: pd.DataFrame, test: pd.DataFrame, themes: list[str], embeddings: dict, min_recall: float
+) -> dict:
+    """(d): (b) with logistic regression on the sentence embeddings instead of TF-IDF."""
+    from stages.encoder import Encoder
+
+    encoder = Encoder.from_conf(embeddings)
+    E_train, E_test = encoder.encode(train["text"].tolist()), encoder.encode(test["text"].tolist())
+    return _tuned_threshold(LogisticRegression(max_iter=2000), E_train, E_test, train, test, themes, min_recall)
 
 
 def summarise(result: dict, min_recall: float, early_stop: dict) -> dict:

@@ -1,14 +1,15 @@
-"""The model bundle: vectoriser, per-theme models, thresholds and theme list in one file.
+"""The model bundle: featurizers, per-theme models, thresholds and theme list in one file.
 
 ``models/bundle.joblib`` is a pickle, and unpickling can run code. So it is never opened
-before two checks against ``models/bundle.json``, a plain JSON manifest written when the
-bundle was trained: the file's SHA-256 must match, and the installed scikit-learn must be the
-version that trained it. Load it with :func:`load_bundle`.
+before checks against ``models/bundle.json``, a plain JSON manifest written when the bundle
+was trained: the file's SHA-256 must match, the installed scikit-learn must be the version
+that trained it, and every sentence encoder's model file must be present with the SHA-256 it
+had (a different encoder would give different vectors, so every score would be wrong).
+Load it with :func:`load_bundle`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ import pandas as pd
 import sklearn
 
 from stages.atomic import write_json, write_with
+from stages.encoder import Encoder, resolve_model, sha256_of
 from stages.errors import InputError
 from stages.families import score
 
@@ -26,29 +28,51 @@ DEFAULT_BUNDLE = Path("models/bundle.joblib")
 
 
 class ThemeTagger:
-    """Tags texts with themes: one TF-IDF transform, then every theme scored from that matrix."""
+    """Tags texts with themes. Per chunk of texts, each featurizer runs once (one TF-IDF
+    transform, one encoding), each space's matrix is built once, then every theme is scored
+    from its space's matrix."""
 
     def __init__(
         self,
-        vectorizer,
+        featurizers: dict,
         models: dict,
         thresholds: dict[str, float],
         families: dict[str, str],
+        spaces: dict[str, str],
         text_column: str = "Processed Text",
     ):
-        self.vectorizer = vectorizer
+        self.featurizers = featurizers
         self.text_column = text_column
         self.models = models
         self.thresholds = thresholds
         self.families = families
+        self.spaces = spaces
         self.themes = list(models)
         self.sklearn_version = sklearn.__version__
+
+    def encoders(self) -> list[Encoder]:
+        """The distinct sentence encoders the featurizers use."""
+        found: dict[str, Encoder] = {}
+
+        def walk(f) -> None:
+            if hasattr(f, "encoder"):
+                found.setdefault(f.key, f.encoder)
+            for part in getattr(f, "parts", []):
+                walk(part)
+
+        for f in self.featurizers.values():
+            walk(f)
+        return list(found.values())
+
+    def matrices(self, texts: list[str]) -> dict:
+        cache: dict = {}
+        return {space: f.transform(texts, cache) for space, f in self.featurizers.items()}
 
     def scores(self, texts: Sequence[str]) -> pd.DataFrame:
         """One column per theme; a row with empty or missing text gets NaN (no score, no theme)."""
         texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
-        X = self.vectorizer.transform(texts)
-        out = pd.DataFrame({t: score(m, X) for t, m in self.models.items()}, columns=self.themes)
+        X = self.matrices(texts)
+        out = pd.DataFrame({t: score(m, X[self.spaces[t]]) for t, m in self.models.items()}, columns=self.themes)
         empty = np.array([not t.strip() for t in texts], dtype=bool)
         if empty.any():
             out.loc[empty, :] = np.nan
@@ -64,14 +88,6 @@ class ThemeTagger:
         return self.tags(self.scores(texts))
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def manifest_path(bundle: Path) -> Path:
     return bundle.with_suffix(".json")
 
@@ -80,12 +96,14 @@ def save_bundle(tagger: ThemeTagger, path: Path = DEFAULT_BUNDLE) -> dict:
     write_with(path, lambda p: joblib.dump(tagger, p))
     manifest = {
         "bundle": path.name,
-        "sha256": file_sha256(path),
+        "sha256": sha256_of(path),
         "sklearn_version": tagger.sklearn_version,
         "themes": tagger.themes,
         "text_column": tagger.text_column,
         "families": tagger.families,
+        "spaces": tagger.spaces,
         "thresholds": tagger.thresholds,
+        "encoders": [e.describe() for e in tagger.encoders()],
     }
     write_json(manifest_path(path), manifest)
     return manifest
@@ -108,9 +126,21 @@ def load_bundle(path: str | Path = DEFAULT_BUNDLE) -> ThemeTagger:
             f"{path}: trained with scikit-learn {manifest.get('sklearn_version')}, but {sklearn.__version__} "
             f"is installed; install scikit-learn=={manifest.get('sklearn_version')} or retrain with `dvc repro`"
         )
-    if file_sha256(path) != manifest.get("sha256"):
+    for enc in manifest.get("encoders", []):
+        check_encoder(enc)
+    if sha256_of(path) != manifest.get("sha256"):
         raise InputError(
             f"{path}: SHA-256 does not match {mpath} (file changed or truncated); refusing to unpickle it, "
             "retrain with `dvc repro` or restore it with `dvc checkout`"
         )
     return joblib.load(path)
+
+
+def check_encoder(recorded: dict) -> None:
+    """The encoder model the bundle was trained with must be here, byte for byte."""
+    files = resolve_model(recorded["model"])  # one line when missing
+    if sha256_of(files.onnx) != recorded["sha256"]:
+        raise InputError(
+            f"{files.onnx}: sha256 differs from the encoder the bundle was trained with "
+            f"({recorded['sha256'][:12]}...); install the pinned requirements.txt or retrain with `dvc repro`"
+        )

@@ -39,9 +39,9 @@ def write_curves(folder, labels: pd.DataFrame, scores: pd.DataFrame, themes: lis
         write_with(folder / f"{t}.csv", lambda p, tb=table: tb.to_csv(p, index=False))
 
 
-def results_table(metrics: dict, chosen: dict, families: dict) -> str:
+def results_table(metrics: dict, chosen: dict, families: dict, spaces: dict) -> str:
     has_test = "test" in metrics
-    headers = ["theme", "model", "threshold", "CV P*", "CV R*", "nested P", "nested R"]
+    headers = ["theme", "model", "space", "threshold", "CV P*", "CV R*", "nested P", "nested R"]
     headers += ["test P", "test R", "test F1", "support (train/test)"] if has_test else ["F1 (nested)", "support"]
     rows = []
     for t, c in chosen.items():
@@ -50,6 +50,7 @@ def results_table(metrics: dict, chosen: dict, families: dict) -> str:
         row = [
             t + flag,
             families[t],
+            spaces[t],
             f"{c['threshold']:.4g}",
             cv["precision"],
             cv["recall"],
@@ -65,6 +66,7 @@ def results_table(metrics: dict, chosen: dict, families: dict) -> str:
     for avg in ("macro", "micro"):
         row = [
             avg,
+            "",
             "",
             "",
             metrics["cv"][avg]["precision"],
@@ -118,10 +120,11 @@ def main() -> None:
     for split in metrics.values():
         for t, m in split["themes"].items():
             m["model"] = tagger.families[t]
+            m["space"] = tagger.spaces[t]
             m["threshold"] = json_threshold(thresholds[t])
             m["met_min_recall"] = chosen[t]["met_min_recall"]
     write_json(paths.METRICS_JSON, metrics)
-    table = results_table(metrics, chosen, tagger.families)
+    table = results_table(metrics, chosen, tagger.families, tagger.spaces)
     write_text(paths.RESULTS_MD, table)
     print(table)
 

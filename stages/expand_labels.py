@@ -47,6 +47,8 @@ def main() -> None:
     table = result.labels.copy()
     table.insert(0, "text", result.texts)
     write_with(paths.LABELS, lambda p: table.to_csv(p, index=False))
+    # the texts alone: the embed stage depends on them, so a label edit re-encodes nothing
+    write_with(paths.TEXTS, lambda p: table[["text"]].to_csv(p, index=False))
 
     report = {
         "rows": len(result.texts),

@@ -29,6 +29,20 @@ ESTIMATORS: dict[str, type] = {
     "adaboost": AdaBoostClassifier,
 }
 _SEEDED = {"logreg", "linsvm", "rf", "adaboost"}
+# Every family takes sparse and dense input; these need it non-negative (naive Bayes models
+# counts). Chi2 feature selection (``select_k``) needs it too, whatever the estimator.
+NEEDS_NON_NEGATIVE = {"nb"}
+
+
+def input_problem(family_conf: dict, non_negative_input: bool) -> str | None:
+    """Why this family cannot take a space's input, or None when it can."""
+    if non_negative_input:
+        return None
+    if family_conf["estimator"] in NEEDS_NON_NEGATIVE:
+        return f"{family_conf['estimator']} needs non-negative input"
+    if family_conf.get("select_k") is not None:
+        return "its chi2 feature selection (select_k) needs non-negative input"
+    return None
 
 
 def suggest(trial: optuna.Trial, space: dict[str, dict]) -> dict[str, Any]:

@@ -18,10 +18,11 @@ def main() -> None:
     final = joblib.load(paths.FINAL_MODELS)
     chosen = read_json(paths.THRESHOLDS)["themes"]
     tagger = ThemeTagger(
-        final["vectorizer"],
+        final["featurizers"],
         final["models"],
         {t: chosen[t]["threshold"] for t in final["themes"]},
         final["families"],
+        final["spaces"],
         load_params()["data"]["text_column"],
     )
     manifest = save_bundle(tagger, paths.BUNDLE)

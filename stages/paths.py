@@ -6,7 +6,9 @@ ARTIFACTS = Path("artifacts")
 LABELS = ARTIFACTS / "labels.csv"
 TEST_LABELS = ARTIFACTS / "test_labels.csv"
 FOLDS = ARTIFACTS / "folds.json"
-FEATURES = ARTIFACTS / "features.joblib"
+TEXTS = ARTIFACTS / "texts.csv"
+EMBEDDINGS = ARTIFACTS / "embeddings.npy"
+FEATURES_DIR = ARTIFACTS / "features"
 TUNE_DIR = ARTIFACTS / "tune"
 SELECTION = ARTIFACTS / "selection.json"
 SELECTED_OOF = ARTIFACTS / "selected_oof.csv"
@@ -18,11 +20,17 @@ METRICS = Path("metrics")
 THEME_REPORT = METRICS / "themes.json"
 THEME_REPORT_MD = METRICS / "themes.md"
 TUNING_METRICS = METRICS / "tuning.json"
+ENCODING_METRICS = METRICS / "encoding.json"
 METRICS_JSON = METRICS / "metrics.json"
 RESULTS_MD = METRICS / "results.md"
 PR_CV_DIR = METRICS / "pr_cv"
 PR_TEST_DIR = METRICS / "pr_test"
 
 
-def tune_dir(family: str) -> Path:
-    return TUNE_DIR / family
+def features_file(space: str) -> Path:
+    return FEATURES_DIR / f"{space}.joblib"
+
+
+def tune_dir(candidate: str) -> Path:
+    """``candidate`` is ``<family>-<space>``, the suffix of its ``tune@`` stage."""
+    return TUNE_DIR / candidate

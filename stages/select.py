@@ -1,9 +1,10 @@
-"""Stage select: per theme, the family whose out-of-fold result is best.
+"""Stage select: per theme, the candidate (model family on a feature space) whose out-of-fold result is best.
 
 Rule (``select.criterion``): ``objective`` takes the highest tuning objective (mean per-fold
 precision at the early-stop recall, plus recall once precision is 1.0), ties broken by
-out-of-fold average precision; ``average_precision`` uses average precision alone. It never
-reads threshold parameters, so a threshold change cannot change the models.
+out-of-fold average precision; ``average_precision`` uses average precision alone. Every
+candidate's scores come from the same folds, so they compare fairly across families and
+spaces. It never reads threshold parameters, so a threshold change cannot change the models.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from sklearn.metrics import average_precision_score
 
 from stages import paths
 from stages.atomic import read_json, write_json, write_with
+from stages.candidates import candidates
 from stages.errors import InputError, run_cli
 from stages.folds import load_folds
 from stages.params import load_params
 
+REPORTED = ("best_value", "trials_complete", "trials_pruned", "trials_failed", "stop_reason", "seconds", "fit_seconds")
+
 
 def rank(candidate: dict, criterion: str) -> tuple[float, ...]:
-    """Sort key of one family's result for a theme: higher is better."""
+    """Sort key of one candidate's result for a theme: higher is better."""
     if criterion == "objective":
         return (candidate["objective"], candidate["average_precision"])
     if criterion == "average_precision":
@@ -30,60 +34,60 @@ def rank(candidate: dict, criterion: str) -> tuple[float, ...]:
 def main() -> None:
     params = load_params()
     criterion = params["select"]["criterion"]
-    families = list(params["models"]["families"])
+    grid = candidates(params)
     labels = pd.read_csv(paths.LABELS, keep_default_na=False)
     _, themes = load_folds()
-    summaries, oofs = {}, {}
-    for fam in families:
-        folder = paths.tune_dir(fam)
+    summaries, oofs, skipped = {}, {}, {}
+    for cand in grid:
+        folder = paths.tune_dir(cand.name)
         if not (folder / "summary.json").exists():
-            raise InputError(f"{folder}/summary.json: missing; run `dvc repro` so that tune@{fam} runs")
-        summaries[fam] = {r["theme"]: r for r in read_json(folder / "summary.json")["themes"]}
-        oofs[fam] = pd.read_csv(folder / "oof.csv")
-    selection, selected_oof, tuning_report = {}, {}, {"themes": {}, "families": {}}
+            raise InputError(f"{folder}/summary.json: missing; run `dvc repro` so that tune@{cand.name} runs")
+        summary = read_json(folder / "summary.json")
+        if summary.get("skipped"):
+            skipped[cand.name] = summary["skipped"]
+            continue
+        summaries[cand.name] = {r["theme"]: r for r in summary["themes"]}
+        oofs[cand.name] = pd.read_csv(folder / "oof.csv")
+    tuned = [c for c in grid if c.name in summaries]
+    if not tuned:
+        raise InputError(f"models: every candidate is skipped ({skipped}); list a family that fits a listed space")
+    selection, selected_oof = {}, {}
+    report: dict = {"themes": {}, "candidates": {}, "spaces": {}, "skipped": skipped}
     for theme in themes:
         y = labels[theme].to_numpy(dtype=int)
-        cands = {}
-        for fam in families:
-            r = summaries[fam][theme]
-            ap = float(average_precision_score(y, oofs[fam][theme].to_numpy()))
-            cands[fam] = {"objective": r["best_value"], "average_precision": ap}
-        best = max(families, key=lambda f, c=cands: rank(c[f], criterion))
+        scored = {}
+        for c in tuned:
+            ap = float(average_precision_score(y, oofs[c.name][theme].to_numpy()))
+            scored[c.name] = {"objective": summaries[c.name][theme]["best_value"], "average_precision": ap}
+        best = max(tuned, key=lambda c, s=scored: rank(s[c.name], criterion))  # ties: first in grid order
+        result = summaries[best.name][theme]
         selection[theme] = {
-            "family": best,
-            "params": summaries[best][theme]["best_params"],
-            "seed": params["tuning"]["seed"] + themes.index(theme),
+            "candidate": best.name,
+            "family": best.family,
+            "space": best.space,
+            "params": result["best_params"],
+            "seed": result["seed"],
             "criterion": criterion,
-            "candidates": cands,
+            "candidates": scored,
         }
-        selected_oof[theme] = oofs[best][theme]
-        tuning_report["themes"][theme] = {
-            fam: {
-                k: summaries[fam][theme][k]
-                for k in (
-                    "best_value",
-                    "trials_complete",
-                    "trials_pruned",
-                    "trials_failed",
-                    "stop_reason",
-                    "seconds",
-                    "fit_seconds",
-                )
-            }
-            for fam in families
-        }
-    for fam in families:
-        rows = summaries[fam].values()
-        tuning_report["families"][fam] = {
-            "selected": sum(s["family"] == fam for s in selection.values()),
+        selected_oof[theme] = oofs[best.name][theme]
+        report["themes"][theme] = {c.name: {k: summaries[c.name][theme][k] for k in REPORTED} for c in tuned}
+    for c in tuned:
+        rows = summaries[c.name].values()
+        report["candidates"][c.name] = {
+            "selected": sum(s["candidate"] == c.name for s in selection.values()),
             "seconds": sum(r["seconds"] for r in rows),
             "fit_seconds": sum(r["fit_seconds"] for r in rows),
             "trials": sum(r["trials_complete"] + r["trials_pruned"] for r in rows),
         }
+    for space in params["models"]["spaces"]:
+        report["spaces"][space] = sum(s["space"] == space for s in selection.values())
     write_json(paths.SELECTION, selection)
     write_with(paths.SELECTED_OOF, lambda p: pd.DataFrame(selected_oof).to_csv(p, index=False, float_format="%.9g"))
-    write_json(paths.TUNING_METRICS, tuning_report)
-    print("select: " + ", ".join(f"{t}={s['family']}" for t, s in selection.items()))
+    write_json(paths.TUNING_METRICS, report)
+    if skipped:
+        print("select: skipped " + "; ".join(f"{n} ({why})" for n, why in skipped.items()))
+    print("select: " + ", ".join(f"{t}={s['candidate']}" for t, s in selection.items()))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""Stage tune@<family>: one Optuna study per theme for one model family, in parallel processes."""
+"""Stage tune@<family>-<space>: one Optuna study per theme for one candidate, in parallel processes.
+
+A skipped candidate (see ``stages/candidates.py``) writes a summary that says why, and no scores.
+"""
 
 from __future__ import annotations
 
@@ -10,38 +13,38 @@ import pandas as pd
 
 from stages import paths
 from stages.atomic import write_json, write_with
+from stages.candidates import Candidate, candidate
 from stages.errors import InputError, run_cli
-from stages.features import FoldMatrices, load_fold_matrices
+from stages.features import load_fold_matrices
+from stages.fingerprint import fingerprint
 from stages.folds import load_folds
 from stages.params import load_params
 from stages.processes import run_unordered
-from stages.tuning import fingerprint, tune_theme
+from stages.spaces import FoldMatrices
+from stages.tuning import tune_theme
 
 
-def progress(done: int, total: int, family: str) -> None:
+def progress(done: int, total: int, name: str) -> None:
     """An overall progress bar, on a terminal only; logs stay one line per finished theme."""
     if sys.stderr.isatty():
         bar = "#" * (20 * done // total)
         end = "\n" if done == total else ""
-        print(f"\r\033[Ktune@{family} [{bar:<20}] {done}/{total} themes", end=end, file=sys.stderr, flush=True)
+        print(f"\r\033[Ktune@{name} [{bar:<20}] {done}/{total} themes", end=end, file=sys.stderr, flush=True)
 
 
-def study_setups(params: dict, family: str) -> tuple[dict, dict, FoldMatrices, list[tuple]]:
+def study_setups(params: dict, cand: Candidate) -> tuple[dict, dict, FoldMatrices, list[tuple]]:
     """The family's config, the tuning config, the fold matrices, and per theme (theme, y,
     seed, fingerprint). The DVC stage and every worker derive study names from this."""
-    if family not in params["families"]:
-        raise InputError(f"conf/families/{family}.yaml: no such family; add it and list it in conf/models/")
-    for path in (paths.LABELS, paths.FOLDS, paths.FEATURES):
+    for path in (paths.LABELS, paths.FOLDS, paths.features_file(cand.space)):
         if not path.exists():
-            raise InputError(f"{path}: missing; run `dvc repro features` first")
-    fam, tuning = params["families"][family], params["tuning"]
+            raise InputError(f"{path}: missing; run `dvc repro features@{cand.space}` first")
+    fam, tuning = params["families"][cand.family], params["tuning"]
     labels = pd.read_csv(paths.LABELS, keep_default_na=False)
     fold, themes = load_folds()
-    texts_fp = fingerprint(labels["text"].tolist())
     setup = [
-        texts_fp,
+        fingerprint(labels["text"].tolist()),
         fold,
-        params["features"],
+        params["features"][cand.space],
         fam["estimator"],
         fam.get("fixed"),
         fam.get("select_k"),
@@ -53,13 +56,24 @@ def study_setups(params: dict, family: str) -> tuple[dict, dict, FoldMatrices, l
     for i, theme in enumerate(themes):
         y = labels[theme].to_numpy(dtype=int)
         setups.append((theme, y, tuning["seed"] + i, fingerprint(*setup, y)))
-    return fam, tuning, load_fold_matrices(), setups
+    return fam, tuning, load_fold_matrices(params, cand.space), setups
 
 
-def run(family: str) -> None:
-    fam, tuning, mats, setups = study_setups(load_params(), family)
+def write_skipped(cand: Candidate) -> None:
+    out = paths.tune_dir(cand.name)
+    write_json(out / "summary.json", {"family": cand.family, "space": cand.space, "skipped": cand.skip})
+    print(f"tune@{cand.name}: skipped ({cand.skip})")
+
+
+def run(family: str, space: str) -> None:
+    params = load_params()
+    cand = candidate(params, family, space)
+    if cand.skip:
+        write_skipped(cand)
+        return
+    fam, tuning, mats, setups = study_setups(params, cand)
     themes = [s[0] for s in setups]
-    tasks = [(theme, family, fam, y, tuning, seed, fp) for theme, y, seed, fp in setups]
+    tasks = [(theme, cand.name, fam, y, tuning, seed, fp) for theme, y, seed, fp in setups]
     start = time.perf_counter()
     results = {}
     for res in run_unordered(tune_theme, tasks, mats, tuning["n_jobs"]):
@@ -67,29 +81,38 @@ def run(family: str) -> None:
         if sys.stderr.isatty():
             print("\r\033[K", end="", file=sys.stderr, flush=True)  # clear the bar, log, redraw
         print(
-            f"tune@{family} {res['theme']}: best {res['best_value']:.3f} "
+            f"tune@{cand.name} {res['theme']}: best {res['best_value']:.3f} "
             f"(oof P={res['oof_precision']:.3f} R={res['oof_recall']:.3f}) after "
             f"{res['trials_complete']} complete + {res['trials_pruned']} pruned trials "
             f"[{res['stop_reason']}, {res['seconds']:.1f}s]",
             flush=True,
         )
-        progress(len(results), len(tasks), family)
-    out = paths.tune_dir(family)
+        progress(len(results), len(tasks), cand.name)
+    out = paths.tune_dir(cand.name)
     oof = pd.DataFrame({t: results[t]["oof"] for t in themes})
     write_with(out / "oof.csv", lambda p: oof.to_csv(p, index=False, float_format="%.9g"))
     for t in themes:
         trials = results[t].pop("trials")
         write_with(out / "trials" / f"{t}.csv", lambda p, df=trials: df.to_csv(p, index=False))
         results[t].pop("oof")
-    summary = {"family": family, "seconds": time.perf_counter() - start, "themes": [results[t] for t in themes]}
+    seconds = time.perf_counter() - start
+    summary = {
+        "family": family,
+        "space": space,
+        "skipped": None,
+        "seconds": seconds,
+        "themes": [results[t] for t in themes],
+    }
     write_json(out / "summary.json", summary)
-    print(f"tune@{family}: {len(themes)} themes in {summary['seconds']:.1f}s")
+    print(f"tune@{cand.name}: {len(themes)} themes in {seconds:.1f}s")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--family", required=True)
-    run(parser.parse_args(sys.argv[1:]).family)
+    parser.add_argument("--space", default="tfidf")
+    args = parser.parse_args(sys.argv[1:])
+    run(args.family, args.space)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
-"""Add trials to the tuning studies from any machine: ``python -m stages.tune_worker --family logreg``.
+"""Add trials to the tuning studies from any machine: ``python -m stages.tune_worker --family logreg --space tfidf``.
 
 Run it on each machine that has a clone, the data and ``dvc repro features`` done, with
 ``tuning.storage`` set to a database every machine reaches (PostgreSQL). The DVC stage
-``tune@<family>`` creates the studies and finishes them; workers only join studies that
+``tune@<family>-<space>`` creates the studies and finishes them; workers only join studies that
 already exist, so a worker whose data, folds or search space differ from the stage's (its
 study names carry a fingerprint of those) refuses to start instead of polluting a study.
 A worker stops when every study's budget is taken or its early-stop rule holds.
@@ -16,6 +16,7 @@ import time
 
 import optuna
 
+from stages.candidates import candidate
 from stages.errors import InputError, run_cli
 from stages.params import load_params
 from stages.processes import run_unordered
@@ -26,13 +27,13 @@ from stages.tuning import Objective, make_pruner, make_storage, run_trials, stud
 def find_study(storage, name: str, wait: float) -> str:
     """Load ``name``; wait for the DVC stage to create it; refuse if the storage holds a study
     for the same family and theme under another fingerprint (this clone is out of date)."""
-    family, theme, _ = name.split(":")
+    cand, theme, _ = name.split(":")
     deadline = time.monotonic() + wait
     while True:
         names = {s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)}
         if name in names:
             return name
-        others = sorted(n for n in names if n.startswith(f"{family}:{theme}:"))
+        others = sorted(n for n in names if n.startswith(f"{cand}:{theme}:"))
         if others:
             raise InputError(
                 f"params.yaml/data: this clone's study {name!r} is not in the storage, which holds {others[-1]!r}; "
@@ -46,28 +47,32 @@ def find_study(storage, name: str, wait: float) -> str:
         time.sleep(1.0)
 
 
-def work(family: str, theme: str, fam: dict, y, tuning: dict, seed: int, fp: str, wait: float, mats) -> str:
+def work(cand: str, theme: str, fam: dict, y, tuning: dict, seed: int, fp: str, wait: float, mats) -> str:
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # surplus trials would each log a warning
     storage = make_storage(tuning["storage"], tuning.get("heartbeat"))
-    name = find_study(storage, study_name(theme, family, fp), wait)
+    name = find_study(storage, study_name(theme, cand, fp), wait)
     # an unseeded sampler: workers explore differently from the stage and from each other
     study = optuna.load_study(study_name=name, storage=storage, pruner=make_pruner(tuning["pruner"]))
     budget = Objective.budget_of(fam, tuning)
     reason = run_trials(study, Objective(fam, y, mats, tuning, seed, budget), budget, tuning.get("timeout"), wait=False)
-    return f"tune_worker {family} {theme}: {reason}"
+    return f"tune_worker {cand} {theme}: {reason}"
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--family", required=True)
+    parser.add_argument("--space", default="tfidf")
     parser.add_argument("--n-jobs", type=int, default=None, help="worker processes (default: tuning.n_jobs)")
     parser.add_argument("--wait", type=float, default=120, help="seconds to wait for the DVC stage to create a study")
     args = parser.parse_args(argv)
     params = load_params()
     if params["tuning"]["storage"].startswith("journal:"):
         print("tune_worker: tuning.storage is a local journal file, so only processes on this machine share it")
-    fam, tuning, mats, setups = study_setups(params, args.family)
-    tasks = [(args.family, theme, fam, y, tuning, seed, fp, args.wait) for theme, y, seed, fp in setups]
+    cand = candidate(params, args.family, args.space)
+    if cand.skip:
+        raise InputError(f"tune_worker: candidate {cand.name} is skipped ({cand.skip}); there is nothing to tune")
+    fam, tuning, mats, setups = study_setups(params, cand)
+    tasks = [(cand.name, theme, fam, y, tuning, seed, fp, args.wait) for theme, y, seed, fp in setups]
     for line in run_unordered(work, tasks, mats, args.n_jobs or tuning["n_jobs"]):
         print(line, flush=True)
 

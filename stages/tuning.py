@@ -1,6 +1,6 @@
 """Per-theme Optuna studies, with an objective computed only on out-of-fold predictions.
 
-Each (theme, family) pair is one study in a persistent storage. A study's name carries a
+Each (theme, candidate) pair (a candidate is a model family on a feature space) is one study in a persistent storage. A study's name carries a
 fingerprint of everything that defines its trials (the theme's labels, the texts, the folds,
 the features, the family's search space, the objective), so a resumed run adds to the same
 study and a changed setup starts a new one; trials from different setups never mix.
@@ -8,8 +8,6 @@ study and a changed setup starts a new one; trials from different setups never m
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import random
 import socket
@@ -23,24 +21,12 @@ import optuna
 from optuna.trial import TrialState
 
 from stages.families import fit_model, score, suggest
-from stages.features import FoldMatrices
+from stages.spaces import FoldMatrices
 from stages.threshold_rule import choose, policy_score
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 # Heartbeats, retries and the Wilcoxon pruner are marked experimental in Optuna; they are used on purpose.
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-
-
-def fingerprint(*parts: Any) -> str:
-    """Short stable hash of JSON-able parts and numpy arrays."""
-    h = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, np.ndarray):
-            h.update(np.ascontiguousarray(part).tobytes())
-        else:
-            h.update(json.dumps(part, sort_keys=True, default=str).encode())
-        h.update(b"\x00")
-    return h.hexdigest()[:12]
 
 
 # Per pruner: how to make it, and the first fold (0-based step) after which it can prune at all.
@@ -249,19 +235,19 @@ def run_trials(study: optuna.Study, objective: Objective, budget: int, timeout: 
                 fail_dead_local_trials(study)
 
 
-def study_name(theme: str, family: str, fp: str) -> str:
-    return f"{family}:{theme}:{fp}"
+def study_name(theme: str, candidate: str, fp: str) -> str:
+    return f"{candidate}:{theme}:{fp}"
 
 
 def tune_theme(
-    theme: str, family: str, family_conf: dict, y: np.ndarray, tuning: dict, seed: int, fp: str, mats: FoldMatrices
+    theme: str, candidate: str, family_conf: dict, y: np.ndarray, tuning: dict, seed: int, fp: str, mats: FoldMatrices
 ) -> dict[str, Any]:
     """Run (or resume) one theme's study and return its best trial with out-of-fold scores."""
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # a surplus trial would log a warning
     start = time.perf_counter()
     budget = Objective.budget_of(family_conf, tuning)
     study = optuna.create_study(
-        study_name=study_name(theme, family, fp),
+        study_name=study_name(theme, candidate, fp),
         storage=make_storage(tuning["storage"], tuning.get("heartbeat")),
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=seed),
@@ -283,7 +269,8 @@ def tune_theme(
     refit_seconds = time.perf_counter() - refit_start
     return {
         "theme": theme,
-        "family": family,
+        "candidate": candidate,
+        "seed": seed,
         "study": study.study_name,
         "best_params": best.params,
         "best_value": best.value,

@@ -8,3 +8,14 @@ sys.path.insert(0, str(ROOT))
 # No analytics or update checks from the dvc commands the tests run.
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 os.environ.setdefault("DVC_NO_UPDATER", "1")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    """A real bundle trained on a slice, smoke budget, with candidates in all three spaces."""
+    from tests.trained import train_slice
+
+    return train_slice(tmp_path_factory.mktemp("trained"), spaces="[tfidf,embeddings,tfidf_embeddings]")

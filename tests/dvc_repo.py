@@ -29,6 +29,7 @@ class DvcRepo:
         tuning: str = "smoke",
         data_dir: Path = ROOT / "data",
         files: dict[str, str] | None = None,
+        overrides: list[str] | None = None,
     ):
         self.path = path
         for name in ("stages", "conf"):
@@ -62,7 +63,7 @@ class DvcRepo:
         self.run("git", "config", "user.name", "test")
         self.run("dvc", "init", "-q")
         self.run("dvc", "config", "hydra.enabled", "True")
-        self.run(sys.executable, "-m", "stages.compose")
+        self.run(sys.executable, "-m", "stages.compose", *(overrides or []))
         self.commit("initial")
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -37,7 +37,7 @@ def rf_repo(
 ) -> DvcRepo:
     # few themes (min_positives 120 of 500 rows) and ~1 s trials: short tests, yet a kill lands mid-trial
     rf = "estimator: rf\nmax_trials: null\nfixed: {n_jobs: 1}\nspace:\n  n_estimators: {type: int, " + trees + "}\n"
-    files = {"conf/models/one.yaml": "families: [rf]\n", "conf/families/rf.yaml": rf}
+    files = {"conf/models/one.yaml": "families: [rf]\nspaces: [tfidf]\n", "conf/families/rf.yaml": rf}
     repo = DvcRepo(path, train_rows=train_rows, test_rows=60, families="one", files=files)
     repo.edit("conf/config.yaml", "min_positives: 10", "min_positives: 120")
     smoke = repo.path / "conf/tuning/smoke.yaml"
@@ -55,7 +55,7 @@ def rf_repo(
     smoke.write_text(text)
     repo.run("python", "-m", "stages.compose")
     repo.commit("rf on postgres")
-    repo.run("dvc", "repro", "features")
+    repo.run("dvc", "repro", "features@tfidf")
     return repo
 
 
@@ -72,7 +72,7 @@ def worker(repo: DvcRepo) -> subprocess.Popen:
 
 def rf_studies(url: str, repo: DvcRepo) -> dict[str, list]:
     storage = make_storage(url)
-    names = {t["study"] for t in json.loads((repo.path / "artifacts/tune/rf/summary.json").read_text())["themes"]}
+    names = {t["study"] for t in json.loads((repo.path / "artifacts/tune/rf-tfidf/summary.json").read_text())["themes"]}
     return {n: optuna.load_study(study_name=n, storage=storage).get_trials() for n in names}
 
 
@@ -96,7 +96,7 @@ def test_two_workers_and_the_stage_finish_exactly_the_budget_and_stale_workers_r
     ran = repo.repro()
     outputs = [w.communicate(timeout=300)[0] for w in workers]
     assert [w.returncode for w in workers] == [0, 0], outputs
-    assert "tune@rf" in ran and "evaluate" in ran
+    assert "tune@rf-tfidf" in ran and "evaluate" in ran
     trials = check_budget_and_outputs(pg_url, repo)
     by = {t.user_attrs.get("worker") for t in trials if t.state in FINISHED}
     assert len(by) >= 2, by  # the stage and at least one worker both contributed finished trials

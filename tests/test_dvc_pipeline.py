@@ -6,7 +6,8 @@ import pytest
 
 from tests.dvc_repo import DvcRepo
 
-TUNES = {"tune@logreg", "tune@linsvm", "tune@nb"}
+TUNES = {f"tune@{f}-{s}" for f in ("logreg", "linsvm", "nb") for s in ("tfidf", "embeddings")}
+TFIDF_TUNES = {t for t in TUNES if t.endswith("-tfidf")}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def test_threshold_edit_reruns_thresholds_and_evaluation_only(repo):
     repo.edit("conf/thresholds/precision_first.yaml", "min_recall: 0.5", "min_recall: 0.55")
     ran = set(repo.repro())
     assert {"compose", "thresholds", "package", "evaluate"} <= ran
-    assert not ran & (TUNES | {"train_final", "folds", "features", "select"})
+    assert not ran & (TUNES | {"train_final", "folds", "embed", "features@tfidf", "features@embeddings", "select"})
     params = (repo.path / "params.yaml").read_text()
     assert "min_recall: 0.55" in params
     repo.commit("min_recall 0.55")
@@ -43,9 +44,27 @@ def test_threshold_edit_reruns_thresholds_and_evaluation_only(repo):
 def test_family_space_edit_reruns_that_family_only(repo):
     repo.edit("conf/families/nb.yaml", "high: 2.0", "high: 1.5")
     ran = set(repo.repro())
-    assert "tune@nb" in ran
-    assert not ran & {"tune@logreg", "tune@linsvm"}
+    assert {"tune@nb-tfidf", "tune@nb-embeddings"} <= ran  # the second one reports its skip again
+    assert not ran & (TUNES - {"tune@nb-tfidf", "tune@nb-embeddings"})
     repo.commit("nb space")
+
+
+def test_embeddings_edit_reruns_no_tfidf_candidate(repo):
+    repo.edit("conf/features/embeddings.yaml", "max_tokens: 256", "max_tokens: 64")
+    ran = set(repo.repro())
+    assert {"embed", "features@embeddings", "tune@logreg-embeddings", "tune@linsvm-embeddings"} <= ran
+    assert not ran & TFIDF_TUNES
+    repo.commit("embeddings max_tokens 64")
+
+
+def test_results_show_family_and_space_and_skips_are_reported(repo):
+    metrics = json.loads((repo.path / "metrics/metrics.json").read_text())
+    for m in metrics["test"]["themes"].values():
+        assert m["model"] in {"logreg", "linsvm", "nb"} and m["space"] in {"tfidf", "embeddings"}
+    assert "| space" in (repo.path / "metrics/results.md").read_text()
+    tuning = json.loads((repo.path / "metrics/tuning.json").read_text())
+    assert "nb needs non-negative input" in tuning["skipped"]["nb-embeddings"]
+    assert sum(tuning["spaces"].values()) == len(metrics["test"]["themes"])
 
 
 def test_exp_run_set_param_reruns_no_tuning_and_metrics_diff_shows_it(repo):

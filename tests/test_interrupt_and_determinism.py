@@ -45,7 +45,7 @@ def test_sigkill_during_tuning_then_rerun_reuses_every_finished_trial(tmp_path):
     seen = []
     for line in proc.stdout:
         seen.append(line)
-        if line.startswith("tune@logreg ") and ": best" in line:  # one theme done, others mid-study
+        if line.startswith("tune@logreg-tfidf ") and ": best" in line:  # one theme done, others mid-study
             os.killpg(proc.pid, signal.SIGKILL)
             break
     proc.wait()
@@ -55,14 +55,14 @@ def test_sigkill_during_tuning_then_rerun_reuses_every_finished_trial(tmp_path):
 
     ran = repo.repro()  # no lock error, no manual clean-up
     assert "evaluate" in ran
-    summary = json.loads((repo.path / "artifacts/tune/logreg/summary.json").read_text())
+    summary = json.loads((repo.path / "artifacts/tune/logreg-tfidf/summary.json").read_text())
     after = finished_trials(repo.path / ".optuna/journal.log")
     for theme in summary["themes"]:
         assert theme["trials_resumed"] == before.get(theme["study"], 0)
         assert after[theme["study"]] == BUDGET
     resumed = sum(t["trials_resumed"] for t in summary["themes"])
     print(
-        f"killed with {sum(before.values())} trials finished; tune@logreg resumed {resumed}, ran {BUDGET * 8 - resumed} more"
+        f"killed with {sum(before.values())} trials finished; tune@logreg-tfidf resumed {resumed}, ran {BUDGET * 8 - resumed} more"
     )
     assert resumed > 0
     assert "up to date" in repo.run("dvc", "status").stdout

@@ -14,12 +14,6 @@ from stages.bundle import load_bundle
 from stages.errors import InputError
 from stages.predict import PREDICTED, main
 from tests.dvc_repo import ROOT
-from tests.trained import train_slice
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    return train_slice(tmp_path_factory.mktemp("trained"))
 
 
 @pytest.fixture

@@ -10,13 +10,21 @@ import pytest
 
 from stages.errors import InputError
 from stages.families import fit_model, score
-from stages.features import fold_matrices
+from stages.fingerprint import fingerprint
 from stages.folds import empty_folds, make_folds
 from stages.processes import run_unordered, workers
-from stages.tuning import fingerprint, tune_theme
+from stages.spaces import TfidfSpace
+from stages.tuning import tune_theme
 from tests.dvc_repo import ROOT
 
-FEATURES = {"ngram_max": 1, "min_df": 1, "max_df": 1.0, "sublinear_tf": True, "max_features": None}
+FEATURES = {"kind": "tfidf", "ngram_max": 1, "min_df": 1, "max_df": 1.0, "sublinear_tf": True, "max_features": None}
+
+
+def fold_matrices(texts, fold, conf):
+    space = TfidfSpace("tfidf", conf)
+    return space.fold_matrices(space.fold_data(texts, fold, None))
+
+
 LOGREG = {
     "estimator": "logreg",
     "max_trials": None,

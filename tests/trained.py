@@ -9,8 +9,22 @@ from pathlib import Path
 from tests.dvc_repo import ROOT, slice_csv
 
 
-def train_slice(path: Path, train_rows: int = 600, test_rows: int = 80, families: str = "[logreg,nb]") -> Path:
-    from stages import compose, evaluate, expand_labels, features, folds, package, select, thresholds, train_final, tune
+def train_slice(
+    path: Path, train_rows: int = 600, test_rows: int = 80, families: str = "[logreg,nb]", spaces: str = "[tfidf]"
+) -> Path:
+    from stages import (
+        compose,
+        embed,
+        evaluate,
+        expand_labels,
+        features,
+        folds,
+        package,
+        select,
+        thresholds,
+        train_final,
+        tune,
+    )
 
     shutil.copytree(ROOT / "conf", path / "conf")
     (path / "data").mkdir()
@@ -19,12 +33,14 @@ def train_slice(path: Path, train_rows: int = 600, test_rows: int = 80, families
     old = Path.cwd()
     os.chdir(path)
     try:
-        compose.main(["tuning=smoke", f"models.families={families}"])
+        compose.main(["tuning=smoke", f"models.families={families}", f"models.spaces={spaces}"])
         expand_labels.main()
         folds.main()
-        features.main()
-        for fam in families.strip("[]").split(","):
-            tune.run(fam)
+        embed.main()
+        for space in spaces.strip("[]").split(","):
+            features.main(["--space", space])
+            for fam in families.strip("[]").split(","):
+                tune.run(fam, space)
         for stage in (select, thresholds, train_final, package, evaluate):
             stage.main()
     finally:

@@ -1,0 +1,190 @@
+"""The sentence encoder and the feature spaces: real ONNX model, real texts, CPU only."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from stages.bundle import load_bundle
+from stages.candidates import candidate, candidates
+from stages.encoder import Encoder, resolve_model
+from stages.errors import InputError
+from stages.spaces import ConcatSpace, EmbeddingSpace, TfidfSpace, make_space
+from tests.dvc_repo import ROOT
+
+TEXTS = pd.read_csv(ROOT / "data/train.csv")["Processed Text"].head(40).tolist()
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return Encoder("all-MiniLM-L6-v2", max_tokens=256, batch_size=8)
+
+
+def test_vectors_have_the_model_width_unit_length_and_do_not_depend_on_the_batch(encoder):
+    vectors = encoder.encode(TEXTS)
+    assert vectors.shape == (len(TEXTS), 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(encoder.encode(TEXTS), vectors)  # deterministic
+    alone = Encoder("all-MiniLM-L6-v2", batch_size=1).encode(TEXTS[:5])
+    np.testing.assert_allclose(alone, vectors[:5], atol=1e-5)  # batch and padding change nothing
+
+
+def test_texts_with_the_same_meaning_are_nearer_than_unrelated_ones(encoder):
+    pairs = [
+        ("The waiter was rude to us.", "Our server was very impolite."),
+        ("The soup was cold and bland.", "My soup had no taste and wasn't hot."),
+        ("I am so happy today!", "What a joyful day, I feel great."),
+        ("The train was delayed by an hour.", "Our rail journey started sixty minutes late."),
+    ]
+    v = encoder.encode([t for pair in pairs for t in pair])
+    sims = v @ v.T
+    for i in range(len(pairs)):
+        same = sims[2 * i, 2 * i + 1]
+        others = [sims[2 * i, 2 * j + 1] for j in range(len(pairs)) if j != i]
+        assert same > max(others) + 0.1, (pairs[i], same, others)
+
+
+def test_a_local_folder_with_model_and_tokenizer_gives_the_same_vectors(encoder, tmp_path):
+    files = resolve_model("all-MiniLM-L6-v2")
+    shutil.copy(files.onnx, tmp_path / "model.onnx")
+    shutil.copy(files.tokenizer, tmp_path / "tokenizer.json")
+    local = Encoder(str(tmp_path), batch_size=8)
+    assert local.sha256 == encoder.sha256
+    np.testing.assert_array_equal(local.encode(TEXTS[:6]), encoder.encode(TEXTS[:6]))
+
+
+def test_a_missing_model_is_one_line_naming_the_file(tmp_path):
+    (tmp_path / "tokenizer.json").write_text("{}")
+    with pytest.raises(InputError, match=r"model\.onnx is missing"):
+        Encoder(str(tmp_path))
+    with pytest.raises(InputError, match="device='tpu'"):
+        Encoder("all-MiniLM-L6-v2", device="tpu")
+
+
+def test_spaces_declare_what_they_are():
+    tfidf = {"kind": "tfidf", "ngram_max": 1, "min_df": 1, "max_df": 1.0, "sublinear_tf": True, "max_features": None}
+    emb = {"kind": "embeddings", "model": "all-MiniLM-L6-v2", "max_tokens": 64, "batch_size": 8}
+    both = make_space("both", {"kind": "concat", "parts": {"tfidf": tfidf, "embeddings": emb}})
+    assert isinstance(both, ConcatSpace) and both.per_fold and both.sparse and not both.non_negative
+    assert (TfidfSpace.per_fold, TfidfSpace.sparse, TfidfSpace.non_negative) == (True, True, True)
+    assert (EmbeddingSpace.per_fold, EmbeddingSpace.sparse, EmbeddingSpace.non_negative) == (False, False, False)
+    with pytest.raises(InputError, match="kind='bag'"):
+        make_space("odd", {"kind": "bag"})
+
+
+def test_concat_fold_matrices_are_the_parts_side_by_side(encoder):
+    tfidf = {"kind": "tfidf", "ngram_max": 1, "min_df": 1, "max_df": 1.0, "sublinear_tf": True, "max_features": None}
+    emb = {"kind": "embeddings", "model": "all-MiniLM-L6-v2", "max_tokens": 256, "batch_size": 8}
+    both = make_space("both", {"kind": "concat", "parts": {"tfidf": tfidf, "embeddings": emb}})
+    fold = np.arange(len(TEXTS)) % 4
+    E = encoder.encode(TEXTS)
+    mats = both.fold_matrices(both.fold_data(TEXTS, fold, E))
+    t = TfidfSpace("t", tfidf)
+    tm = t.fold_matrices(t.fold_data(TEXTS, fold, None))
+    k = 2
+    np.testing.assert_array_equal(mats.valid_idx[k], np.flatnonzero(fold == k))
+    right = mats.X_valid[k][:, tm.X_valid[k].shape[1] :].toarray()
+    np.testing.assert_allclose(right, E[fold == k], atol=1e-7)  # the encoder's columns, never refitted per fold
+    assert (mats.X_valid[k][:, : tm.X_valid[k].shape[1]] != tm.X_valid[k]).nnz == 0
+
+
+def grid_params(**families):
+    base = {"estimator": "logreg", "select_k": None, "spaces": None}
+    return {
+        "models": {"families": list(families), "spaces": ["tfidf", "embeddings"]},
+        "families": {name: {**base, **conf} for name, conf in families.items()},
+        "features": {"tfidf": {"kind": "tfidf"}, "embeddings": {"kind": "embeddings"}},
+    }
+
+
+def test_incompatible_pairs_are_skipped_with_a_reason_and_explicit_ones_stop():
+    params = grid_params(
+        logreg={}, nb={"estimator": "nb"}, adaboost={"estimator": "adaboost", "select_k": 10}, rf={"spaces": ["tfidf"]}
+    )
+    skips = {c.name: c.skip for c in candidates(params)}
+    assert skips["logreg-tfidf"] is None and skips["logreg-embeddings"] is None
+    assert "nb needs non-negative input" in skips["nb-embeddings"] and skips["nb-tfidf"] is None
+    assert "chi2 feature selection" in skips["adaboost-embeddings"]
+    assert "families.rf.spaces" in skips["rf-embeddings"] and skips["rf-tfidf"] is None
+    explicit = grid_params(nb={"estimator": "nb", "spaces": ["tfidf", "embeddings"]})
+    with pytest.raises(InputError, match=r"conf/families/nb\.yaml: spaces lists 'embeddings'"):
+        candidate(explicit, "nb", "embeddings")
+
+
+def test_pipeline_and_predict_give_identical_vectors_and_each_space_is_selected(trained):
+    selection = json.loads((trained / "artifacts/selection.json").read_text())
+    tagger = load_bundle(trained / "models/bundle.joblib")
+    spaces = {s["space"] for s in selection.values()}
+    assert {"tfidf", "embeddings"} <= spaces or {"tfidf", "tfidf_embeddings"} <= spaces, selection
+    assert tagger.spaces == {t: s["space"] for t, s in selection.items()}
+    texts = pd.read_csv(trained / "artifacts/texts.csv", keep_default_na=False)["text"].tolist()[:50]
+    stored = np.load(trained / "artifacts/embeddings.npy")[:50]
+    (enc,) = tagger.encoders()
+    np.testing.assert_array_equal(enc.encode(texts), stored)
+    manifest = json.loads((trained / "models/bundle.json").read_text())
+    (recorded,) = manifest["encoders"]
+    assert recorded["sha256"] == enc.sha256 and recorded["provider"] == "CPUExecutionProvider"
+    assert recorded["onnxruntime_version"] and recorded["tokenizers_version"]
+
+
+def test_a_bundle_whose_encoder_file_differs_is_refused_in_one_line(trained, tmp_path):
+    shutil.copy(trained / "models/bundle.joblib", tmp_path / "b.joblib")
+    manifest = json.loads((trained / "models/bundle.json").read_text())
+    manifest["encoders"][0]["sha256"] = "0" * 64
+    (tmp_path / "b.json").write_text(json.dumps(manifest))
+    proc = subprocess.run(
+        [sys.executable, "-m", "stages.predict", "--input", str(trained / "data/test.csv")]
+        + ["--output", str(tmp_path / "o.csv"), "--bundle", str(tmp_path / "b.joblib")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "sha256 differs from the encoder the bundle was trained with" in lines[0]
+    assert not (tmp_path / "o.csv").exists()
+    manifest["encoders"][0]["model"] = str(tmp_path / "gone")
+    (tmp_path / "b.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match="model.onnx is missing"):
+        load_bundle(tmp_path / "b.joblib")
+
+
+def test_one_encode_and_one_tfidf_transform_per_chunk(trained, monkeypatch):
+    tagger = load_bundle(trained / "models/bundle.joblib")
+    (enc,) = tagger.encoders()
+    calls = {"encode": 0}
+    real = enc.encode
+
+    def counting(texts, progress=False):
+        calls["encode"] += 1
+        return real(texts, progress)
+
+    monkeypatch.setattr(enc, "encode", counting)
+    vectorizers = {}
+
+    def walk(f):
+        if hasattr(f, "vectorizer"):
+            vectorizers[id(f.vectorizer)] = f.vectorizer
+        for part in getattr(f, "parts", []):
+            walk(part)
+
+    for f in tagger.featurizers.values():
+        walk(f)
+    calls["tfidf"] = 0
+    for vec in vectorizers.values():
+        real_t = vec.transform
+
+        def counting_t(texts, real_t=real_t):
+            calls["tfidf"] += 1
+            return real_t(texts)
+
+        monkeypatch.setattr(vec, "transform", counting_t)
+    final = joblib.load(trained / "artifacts/final_models.joblib")
+    assert len(final["featurizers"]) == len(set(final["spaces"].values()))
+    tagger.scores(TEXTS[:10])
+    assert calls == {"encode": 1, "tfidf": len(vectorizers)} and len(vectorizers) <= 1
