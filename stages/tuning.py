@@ -128,7 +128,11 @@ def make_storage(url: str, heartbeat: dict | None = None) -> optuna.storages.Bas
 
         path = Path(url.removeprefix("journal:"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        return JournalStorage(JournalFileBackend(str(path)))
+        # An absolute path: Optuna's lock is a symlink to the journal, and a relative target
+        # resolves from the symlink's own folder, so it dangles. Then a lock left by a killed
+        # process is never seen as stale (its mtime cannot be read) and a resumed run spins on
+        # it forever, instead of taking it over after the 30 s grace period.
+        return JournalStorage(JournalFileBackend(str(path.resolve())))
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
     from sqlalchemy.exc import IntegrityError, ProgrammingError
 

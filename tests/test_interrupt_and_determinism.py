@@ -4,12 +4,13 @@ import json
 import os
 import signal
 import subprocess
+import sys
 
 import optuna
 import pytest
 from optuna.trial import TrialState
 
-from tests.dvc_repo import DvcRepo, stages_run
+from tests.dvc_repo import ROOT, DvcRepo, stages_run
 
 BUDGET = 25
 
@@ -84,3 +85,21 @@ def two_runs(tmp_path_factory):
 def test_two_clean_runs_with_the_same_seed_agree(two_runs, output):
     a, b = ((r.path / output).read_bytes() for r in two_runs)
     assert a == b
+
+
+def test_a_journal_lock_left_by_a_killed_process_is_taken_over(tmp_path):
+    """A process killed while it held the journal's lock leaves the lock behind: the next run
+    must take it over after Optuna's 30 s grace period, not spin on it forever."""
+    code = (
+        "import optuna, sys; from optuna.storages.journal import JournalFileSymlinkLock; "
+        "from stages.tuning import make_storage; "
+        "storage = make_storage('journal:.optuna/journal.log'); "
+        "optuna.create_study(study_name='a', storage=storage); "
+        "lock = storage._backend._lock; assert lock.acquire(); "  # held, never released: the holder 'dies'
+        "optuna.create_study(study_name='b', storage=make_storage('journal:.optuna/journal.log')); print('resumed')"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=150
+    )
+    assert proc.returncode == 0 and "resumed" in proc.stdout, proc.stderr[-2000:]
