@@ -30,7 +30,11 @@ from bench.timing import median_seconds
 from stages.atomic import write_json, write_text
 from tests.dvc_repo import ROOT, DvcRepo
 
-DATASETS = {"mams_acsa": ROOT / "data", "semeval25": ROOT / "bench/data/semeval25"}
+DATASETS = {
+    "mams_acsa": ROOT / "data",
+    "semeval25": ROOT / "bench/data/semeval25",
+    "goemotions": ROOT / "bench/data/goemotions",
+}
 
 
 def run_pipeline(data_dir: Path, overrides: list[str]) -> tuple[float, dict, dict, dict]:
