@@ -37,20 +37,26 @@ DATASETS = {
 }
 
 
+def timed_repro(path: Path, data_dir: Path, overrides: list[str]) -> tuple[DvcRepo, float]:
+    """A fresh copy of the project at ``path`` (no Optuna storage, no DVC cache), the whole
+    dataset, the default config plus ``overrides``; and its `dvc repro` time."""
+    repo = DvcRepo(
+        path,
+        train_rows=None,
+        test_rows=None,
+        families="default",
+        tuning="default",
+        data_dir=data_dir,
+        overrides=overrides,
+    )
+    start = time.perf_counter()
+    repo.run("dvc", "repro")
+    return repo, time.perf_counter() - start
+
+
 def run_pipeline(data_dir: Path, overrides: list[str]) -> tuple[float, dict, dict, dict]:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        repo = DvcRepo(
-            Path(tmp),
-            train_rows=None,
-            test_rows=None,
-            families="default",
-            tuning="default",
-            data_dir=data_dir,
-            overrides=overrides,
-        )
-        start = time.perf_counter()
-        repo.run("dvc", "repro")
-        seconds = time.perf_counter() - start
+        repo, seconds = timed_repro(Path(tmp), data_dir, overrides)
         read = {n: json.loads((repo.path / f"metrics/{n}.json").read_text()) for n in ("metrics", "tuning", "encoding")}
         return seconds, read["metrics"], read["tuning"], read["encoding"]
 

@@ -1,14 +1,17 @@
-"""Measure issue 3's targets for `stages.predict`, against baselines measured in the same run.
+"""Measure `stages.predict` against baselines measured in the same run.
 
-    python -m bench.predict_speed [--bundle models/bundle.joblib] [--repeats 3]
+    python -m bench.predict_speed [--bundle models/bundle.joblib] [--repeats 3] [--rows N] [--memory-rows A,B]
 
-* Throughput on 100,000 rows built from the sample's texts: predict_file (CSV in, CSV out,
-  chunked) against the floor: one vectoriser transform of all rows plus each theme's model
-  scoring the whole matrix. Median of --repeats runs each; the ratio is predict / floor.
+* Throughput on --rows rows built from the sample's texts: predict_file (CSV in, CSV out,
+  chunked) against the floor: each featurizer run once on all rows (one TF-IDF transform, one
+  encode) plus each theme's model scoring its space's matrix. Median of --repeats runs each;
+  the ratio is predict / floor.
 * The original notebook's way (one transform and one scoring call per row per theme) on 2,000
   rows, against predict_file on the same rows: the speed-up.
-* Peak memory (max RSS) of `python -m stages.predict` on 100,000 and on 1,000,000 rows, each in
-  its own process.
+* Peak memory (max RSS) of `python -m stages.predict` on the two --memory-rows sizes, each in
+  its own process: equal peaks mean memory does not grow with the input.
+The defaults are sized for a bundle with an encoder (about 200 texts/s on 2 cores); a TF-IDF-only
+bundle can take --rows 100000 --memory-rows 100000,1000000.
 Writes bench/results/predict_speed.json and prints a summary.
 """
 
@@ -21,6 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from bench.timing import measure_table, median_seconds
@@ -40,9 +44,12 @@ def make_rows(n: int, path: Path) -> None:
 
 
 def floor(tagger, texts: list[str]) -> None:
-    X = tagger.vectorizer.transform(texts)
-    for model in tagger.models.values():
-        score(model, X)
+    """Each featurizer once on all rows, each theme's models scoring their matrices: no more work
+    than a bag of K members (K transforms for per-fold spaces, one encode) must do."""
+    Xs = tagger.matrices(texts)
+    for theme, models in tagger.models.items():
+        for model, X in zip(models, Xs, strict=True):
+            score(model, X[tagger.spaces[theme]])
 
 
 def notebook_way(tagger, texts: list[str]) -> list[list[str]]:
@@ -50,20 +57,22 @@ def notebook_way(tagger, texts: list[str]) -> list[list[str]]:
     out = []
     for text in texts:
         tags = []
-        for theme, model in tagger.models.items():
-            if score(model, tagger.vectorizer.transform([text]))[0] >= tagger.thresholds[theme]:
+        for theme, models in tagger.models.items():
+            Xs = [member[tagger.spaces[theme]].transform([text], {}) for member in tagger.featurizers]
+            if np.mean([score(m, X)[0] for m, X in zip(models, Xs, strict=True)]) >= tagger.thresholds[theme]:
                 tags.append(theme)
         out.append(tags)
     return out
 
 
-def peak_rss_mb(bundle: Path, src: Path, dst: Path) -> float:
+def peak_rss_mb(bundle: Path, src: Path, dst: Path, chunksize: int) -> float:
     code = (
         "import resource, sys; from stages.predict import main; main(sys.argv[1:]); "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code, "--input", str(src), "--output", str(dst), "--bundle", str(bundle)],
+        [sys.executable, "-c", code, "--input", str(src), "--output", str(dst), "--bundle", str(bundle)]
+        + ["--chunksize", str(chunksize)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -73,47 +82,55 @@ def peak_rss_mb(bundle: Path, src: Path, dst: Path) -> float:
 
 
 def markdown(r: dict) -> str:
+    t = r["throughput"]
+    small, big = r["memory"]["rows"]
     rows = [
-        ["rows per second, 100,000 rows (CSV in, CSV out)", f"{r['100k']['rows_per_s']:,.0f}"],
+        ["bundle: themes per space", ", ".join(f"{s} {n}" for s, n in r["bundle_spaces"].items())],
+        [f"rows per second, {t['rows']:,} rows (CSV in, CSV out)", f"{t['rows_per_s']:,.0f}"],
         [
-            "predict / floor (one transform + each model scoring the matrix)",
-            f"{r['100k']['predict_s']:.2f} s / {r['100k']['floor_s']:.2f} s = {r['100k']['ratio']:.3f}",
+            "predict / floor (each featurizer once + each model scoring its matrix)",
+            f"{t['predict_s']:.2f} s / {t['floor_s']:.2f} s = {t['ratio']:.3f}",
         ],
         [
             "notebook way (per row, per theme) / predict, 2,000 rows",
             f"{r['notebook_2k']['notebook_s']:.1f} s / {r['notebook_2k']['predict_s']:.2f} s = {r['notebook_2k']['speedup']:.0f}x",
         ],
         [
-            "peak RSS, 100,000 / 1,000,000 rows",
-            f"{r['memory']['peak_rss_mb_100k']:.0f} MB / {r['memory']['peak_rss_mb_1m']:.0f} MB",
+            f"peak RSS, {small:,} / {big:,} rows, chunks of {small // 2:,}",
+            f"{r['memory']['peak_rss_mb_small']:.0f} MB / {r['memory']['peak_rss_mb_big']:.0f} MB",
         ],
     ]
-    return measure_table("predict (`python -m bench.predict_speed`, median of 3)", rows)
+    return measure_table(f"predict (`python -m bench.predict_speed`, median of {r['repeats']})", rows)
 
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", type=Path, default=ROOT / DEFAULT_BUNDLE)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--memory-rows", default="10000,50000")
     args = parser.parse_args(argv)
+    small, big = (int(n) for n in args.memory_rows.split(","))
     tagger = load_bundle(args.bundle)
-    result: dict = {"bundle_families": tagger.families, "repeats": args.repeats}
+    spaces = {s: sum(v == s for v in tagger.spaces.values()) for s in dict.fromkeys(tagger.spaces.values())}
+    result: dict = {"bundle_families": tagger.families, "bundle_spaces": spaces, "repeats": args.repeats}
     with tempfile.TemporaryDirectory(prefix="bench-predict-") as tmp:
         tmp = Path(tmp)
-        make_rows(100_000, tmp / "100k.csv")
-        texts = pd.read_csv(tmp / "100k.csv", keep_default_na=False)["Processed Text"].tolist()
+        make_rows(args.rows, tmp / "rows.csv")
+        texts = pd.read_csv(tmp / "rows.csv", keep_default_na=False)["Processed Text"].tolist()
         t_floor = median_seconds(lambda: floor(tagger, texts), args.repeats)
         t_predict = median_seconds(
-            lambda: predict_file(tagger, tmp / "100k.csv", tmp / "out.csv", "Processed Text"), args.repeats
+            lambda: predict_file(tagger, tmp / "rows.csv", tmp / "out.csv", "Processed Text"), args.repeats
         )
-        result["100k"] = {
+        result["throughput"] = {
+            "rows": args.rows,
             "floor_s": t_floor,
             "predict_s": t_predict,
             "ratio": t_predict / t_floor,
-            "rows_per_s": 100_000 / t_predict,
+            "rows_per_s": args.rows / t_predict,
         }
 
-        pd.read_csv(tmp / "100k.csv").head(2000).to_csv(tmp / "2k.csv", index=False)
+        pd.read_csv(tmp / "rows.csv").head(2000).to_csv(tmp / "2k.csv", index=False)
         few = texts[:2000]
         t_nb = median_seconds(lambda: notebook_way(tagger, few), 1)
         t_ours = median_seconds(
@@ -122,10 +139,18 @@ def main(argv: list[str]) -> None:
         assert notebook_way(tagger, few[:200]) == tagger.predict(few[:200])  # same answers, only slower
         result["notebook_2k"] = {"notebook_s": t_nb, "predict_s": t_ours, "speedup": t_nb / t_ours}
 
-        make_rows(1_000_000, tmp / "1m.csv")
-        rss_100k = peak_rss_mb(args.bundle, tmp / "100k.csv", tmp / "o1.csv")
-        rss_1m = peak_rss_mb(args.bundle, tmp / "1m.csv", tmp / "o2.csv")
-        result["memory"] = {"peak_rss_mb_100k": rss_100k, "peak_rss_mb_1m": rss_1m, "ratio": rss_1m / rss_100k}
+        make_rows(small, tmp / "small.csv")
+        make_rows(big, tmp / "big.csv")
+        # chunks of half the small size: both runs stream several chunks, so equal peaks show that
+        # memory depends on the chunk size, not on the input size
+        rss_small = peak_rss_mb(args.bundle, tmp / "small.csv", tmp / "o1.csv", small // 2)
+        rss_big = peak_rss_mb(args.bundle, tmp / "big.csv", tmp / "o2.csv", small // 2)
+        result["memory"] = {
+            "rows": [small, big],
+            "peak_rss_mb_small": rss_small,
+            "peak_rss_mb_big": rss_big,
+            "ratio": rss_big / rss_small,
+        }
     write_json(ROOT / "bench/results/predict_speed.json", result)
     write_text(ROOT / "bench/results/predict_speed.md", markdown(result))
     print(json.dumps(result, indent=1))

@@ -23,23 +23,29 @@ from stages.atomic import write_json, write_with
 from stages.encoder import Encoder, resolve_model, sha256_of
 from stages.errors import InputError
 from stages.families import score
+from stages.spaces import leaves
 
 DEFAULT_BUNDLE = Path("models/bundle.joblib")
 
 
 class ThemeTagger:
-    """Tags texts with themes. Per chunk of texts, each featurizer runs once (one TF-IDF
-    transform, one encoding), each space's matrix is built once, then every theme is scored
-    from its space's matrix."""
+    """Tags texts with themes.
+
+    ``featurizers`` holds one {space: featurizer} per model that tags each theme (K fold models
+    for a bag, one for a refit), and ``models`` each theme's models in the same order; a theme's
+    score is their mean. Per chunk of texts each featurizer runs once: one TF-IDF transform per
+    distinct vectoriser, one encoding, whichever spaces and members use them.
+    """
 
     def __init__(
         self,
-        featurizers: dict,
-        models: dict,
+        featurizers: list[dict],
+        models: dict[str, list],
         thresholds: dict[str, float],
         families: dict[str, str],
         spaces: dict[str, str],
         text_column: str = "Processed Text",
+        mode: str = "bag",
     ):
         self.featurizers = featurizers
         self.text_column = text_column
@@ -47,32 +53,36 @@ class ThemeTagger:
         self.thresholds = thresholds
         self.families = families
         self.spaces = spaces
+        self.mode = mode
         self.themes = list(models)
         self.sklearn_version = sklearn.__version__
 
     def encoders(self) -> list[Encoder]:
         """The distinct sentence encoders the featurizers use."""
         found: dict[str, Encoder] = {}
-
-        def walk(f) -> None:
-            if hasattr(f, "encoder"):
-                found.setdefault(f.key, f.encoder)
-            for part in getattr(f, "parts", []):
-                walk(part)
-
-        for f in self.featurizers.values():
-            walk(f)
+        for member in self.featurizers:
+            for top in member.values():
+                for f in leaves(top):
+                    if hasattr(f, "encoder"):
+                        found.setdefault(f.key, f.encoder)
         return list(found.values())
 
-    def matrices(self, texts: list[str]) -> dict:
+    def matrices(self, texts: list[str]) -> list[dict]:
+        """Per member, each space's matrix of ``texts``; shared featurizers run once."""
         cache: dict = {}
-        return {space: f.transform(texts, cache) for space, f in self.featurizers.items()}
+        return [{space: f.transform(texts, cache) for space, f in member.items()} for member in self.featurizers]
 
     def scores(self, texts: Sequence[str]) -> pd.DataFrame:
         """One column per theme; a row with empty or missing text gets NaN (no score, no theme)."""
         texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
-        X = self.matrices(texts)
-        out = pd.DataFrame({t: score(m, X[self.spaces[t]]) for t, m in self.models.items()}, columns=self.themes)
+        Xs = self.matrices(texts)
+        out = pd.DataFrame(
+            {
+                t: np.mean([score(m, X[self.spaces[t]]) for m, X in zip(models, Xs, strict=True)], axis=0)
+                for t, models in self.models.items()
+            },
+            columns=self.themes,
+        )
         empty = np.array([not t.strip() for t in texts], dtype=bool)
         if empty.any():
             out.loc[empty, :] = np.nan
@@ -102,6 +112,8 @@ def save_bundle(tagger: ThemeTagger, path: Path = DEFAULT_BUNDLE) -> dict:
         "text_column": tagger.text_column,
         "families": tagger.families,
         "spaces": tagger.spaces,
+        "final_model": tagger.mode,
+        "members": len(tagger.featurizers),
         "thresholds": tagger.thresholds,
         "encoders": [e.describe() for e in tagger.encoders()],
     }

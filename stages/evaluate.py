@@ -7,6 +7,11 @@ Three sets of figures, each labelled for what it is:
 * ``cv_nested``: each fold's threshold chosen on the other folds' out-of-fold scores. Honest
   about the threshold; model and hyper-parameter choice still saw every fold.
 * ``test``: the final bundle on data/test.csv, which no choice ever saw (only if it exists).
+
+With a test set, ``recall_audit`` compares each theme's nested recall with its test recall,
+each with its binomial standard deviation, and flags a shortfall larger than two standard
+deviations of the difference: more than chance explains. A model or threshold that drifts can
+cause it, and so can new data unlike the training data, which no model choice fixes.
 """
 
 from __future__ import annotations
@@ -39,6 +44,59 @@ def write_curves(folder, labels: pd.DataFrame, scores: pd.DataFrame, themes: lis
         write_with(folder / f"{t}.csv", lambda p, tb=table: tb.to_csv(p, index=False))
 
 
+def binomial_sd(p: float, n: int) -> float:
+    return float(np.sqrt(p * (1 - p) / n)) if n else float("nan")
+
+
+def recall_audit(metrics: dict, families: dict) -> dict:
+    """Nested against test recall per theme, flagged beyond 2 sd of the difference; mean per family."""
+    themes = {}
+    for t, nested in metrics["cv_nested"]["themes"].items():
+        test = metrics["test"]["themes"][t]
+        sd_n = binomial_sd(nested["recall"], nested["support"])
+        sd_t = binomial_sd(test["recall"], test["support"])
+        shortfall = nested["recall"] - test["recall"]
+        limit = 2 * float(np.sqrt(sd_n**2 + sd_t**2))
+        themes[t] = {
+            "nested_recall": nested["recall"],
+            "nested_sd": sd_n,
+            "test_recall": test["recall"],
+            "test_sd": sd_t,
+            "shortfall": shortfall,
+            "flagged": bool(test["support"] > 0 and shortfall > limit),
+        }
+    by_family: dict[str, list[float]] = {}
+    for t, a in themes.items():
+        by_family.setdefault(families[t], []).append(a["shortfall"])
+    return {
+        "themes": themes,
+        "families": {f: {"mean_shortfall": float(np.mean(v)), "themes": len(v)} for f, v in by_family.items()},
+    }
+
+
+def warnings_first(metrics: dict, chosen: dict, min_precision: float) -> list[str]:
+    """The lines a user must read before trusting the table."""
+    out = []
+    for t, c in chosen.items():
+        if c.get("below_min_precision"):
+            nested = metrics["cv_nested"]["themes"][t]["precision"]
+            what = "not tagged (fallback never)" if c["rule"] == "below_min_precision" else "tagged anyway (fallback)"
+            out.append(
+                f"- **{t}**: nested precision {nested:.3f} is below thresholds.min_precision {min_precision}; "
+                f"most of its tags would be wrong. {what}."
+            )
+        if not c["met_min_recall"]:
+            out.append(f"- **{t}**: no threshold reached thresholds.min_recall; {c['rule']} chose it.")
+    for t, a in metrics.get("recall_audit", {}).get("themes", {}).items():
+        if a["flagged"]:
+            out.append(
+                f"- **{t}**: test recall {a['test_recall']:.3f} is below the nested estimate {a['nested_recall']:.3f} "
+                f"by more than 2 sd ({a['nested_sd']:.3f}, {a['test_sd']:.3f}): the test data may differ from "
+                "the training data, or the final model's scores drifted from the threshold."
+            )
+    return out
+
+
 def results_table(metrics: dict, chosen: dict, families: dict, spaces: dict) -> str:
     has_test = "test" in metrics
     headers = ["theme", "model", "space", "threshold", "CV P*", "CV R*", "nested P", "nested R"]
@@ -46,7 +104,7 @@ def results_table(metrics: dict, chosen: dict, families: dict, spaces: dict) -> 
     rows = []
     for t, c in chosen.items():
         cv, nested = metrics["cv"]["themes"][t], metrics["cv_nested"]["themes"][t]
-        flag = "" if c["met_min_recall"] else " !"
+        flag = ("" if c["met_min_recall"] else " !") + (" ?" if c.get("below_min_precision") else "")
         row = [
             t + flag,
             families[t],
@@ -91,8 +149,34 @@ def results_table(metrics: dict, chosen: dict, families: dict, spaces: dict) -> 
         notes.append("`test`: data/test.csv, never used for any choice.")
     if any(not c["met_min_recall"] for c in chosen.values()):
         notes.append("`!`: no threshold reached thresholds.min_recall; the fallback rule chose the threshold.")
+    if any(c.get("below_min_precision") for c in chosen.values()):
+        notes.append("`?`: nested precision below thresholds.min_precision.")
     table = tabulate(rows, headers, tablefmt="github", floatfmt=".3f")
-    return "# Results\n\n" + table + "\n" + "\n".join(notes) + "\n"
+    audit = ""
+    if "recall_audit" in metrics:
+        audit_rows = [
+            [
+                t,
+                a["nested_recall"],
+                a["nested_sd"],
+                a["test_recall"],
+                a["test_sd"],
+                a["shortfall"],
+                "!!" if a["flagged"] else "",
+            ]
+            for t, a in metrics["recall_audit"]["themes"].items()
+        ]
+        audit = (
+            "\n## Recall audit\n\n"
+            + tabulate(
+                audit_rows,
+                ["theme", "nested R", "sd", "test R", "sd", "shortfall", "flag"],
+                tablefmt="github",
+                floatfmt=".3f",
+            )
+            + "\n\nsd: binomial standard deviation of each recall. `!!`: shortfall above 2 sd of the difference.\n"
+        )
+    return table + "\n" + "\n".join(notes) + "\n" + audit
 
 
 def main() -> None:
@@ -123,8 +207,14 @@ def main() -> None:
             m["space"] = tagger.spaces[t]
             m["threshold"] = json_threshold(thresholds[t])
             m["met_min_recall"] = chosen[t]["met_min_recall"]
+            m["below_min_precision"] = chosen[t].get("below_min_precision", False)
+    if "test" in metrics:
+        metrics["recall_audit"] = recall_audit(metrics, tagger.families)
+    warnings = warnings_first(metrics, chosen, params["thresholds"]["min_precision"])
+    metrics["warnings"] = warnings
     write_json(paths.METRICS_JSON, metrics)
-    table = results_table(metrics, chosen, tagger.families, tagger.spaces)
+    head = "# Results\n\n" + ("**Check first:**\n\n" + "\n".join(warnings) + "\n\n" if warnings else "")
+    table = head + results_table(metrics, chosen, tagger.families, tagger.spaces)
     write_text(paths.RESULTS_MD, table)
     print(table)
 

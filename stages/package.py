@@ -24,6 +24,7 @@ def main() -> None:
         final["families"],
         final["spaces"],
         load_params()["data"]["text_column"],
+        final["mode"],
     )
     manifest = save_bundle(tagger, paths.BUNDLE)
     print(f"package: {paths.BUNDLE} ({len(tagger.themes)} themes, sha256 {manifest['sha256'][:12]}...)")

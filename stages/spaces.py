@@ -63,8 +63,11 @@ class Space:
     def fold_matrices(self, data: dict) -> FoldMatrices:
         raise NotImplementedError
 
-    def fit(self, texts: list[str], fitted: dict[str, Any]) -> Any:
-        """A featurizer fitted on ``texts``; ``fitted`` holds those already fitted, by settings."""
+    def fit(self, texts: list[str], fitted: dict[str, Any], tag: str = "") -> Any:
+        """A featurizer fitted on ``texts``; ``fitted`` holds those already fitted, by settings.
+
+        ``tag`` names the rows it is fitted on (a fold, or all): two spaces that share a part
+        fitted on the same rows share one featurizer, so it runs once per chunk."""
         raise NotImplementedError
 
     def encoders(self) -> list[dict]:
@@ -115,8 +118,8 @@ class TfidfSpace(Space):
     def fold_matrices(self, data):
         return FoldMatrices(data["train_idx"], data["valid_idx"], data["X_train"], data["X_valid"])
 
-    def fit(self, texts, fitted):
-        key = "tfidf:" + fingerprint(self.conf)
+    def fit(self, texts, fitted, tag=""):
+        key = f"tfidf:{fingerprint(self.conf)}{tag}"
         if key not in fitted:
             fitted[key] = FittedTfidf(key, make_vectorizer(self.conf).fit(texts))
         return fitted[key]
@@ -159,7 +162,7 @@ class EmbeddingSpace(Space):
         train_idx, valid_idx = fold_indices(data["fold"])
         return FoldMatrices(train_idx, valid_idx, [E[i] for i in train_idx], [E[i] for i in valid_idx])
 
-    def fit(self, texts, fitted):
+    def fit(self, texts, fitted, tag=""):  # nothing to fit, so one encoder serves every tag
         key = "embeddings:" + fingerprint(encoder_settings(self.conf))
         if key not in fitted:
             fitted[key] = FittedEncoder(key, Encoder.from_conf(self.conf))
@@ -215,8 +218,15 @@ class ConcatSpace(Space):
             [side_by_side([m.X_valid[k] for m in mats]) for k in range(first.k)],
         )
 
-    def fit(self, texts, fitted):
-        return FittedConcat([p.fit(texts, fitted) for p in self.parts])
+    def fit(self, texts, fitted, tag=""):
+        return FittedConcat([p.fit(texts, fitted, tag) for p in self.parts])
+
+
+def leaves(featurizer: Any):
+    """The featurizer and, for a concatenation, its parts, recursively."""
+    yield featurizer
+    for part in getattr(featurizer, "parts", []):
+        yield from leaves(part)
 
 
 KINDS: dict[str, type[Space]] = {cls.kind: cls for cls in (TfidfSpace, EmbeddingSpace, ConcatSpace)}

@@ -57,8 +57,16 @@ def main() -> None:
     for theme in themes:
         y, s = labels[theme].to_numpy(dtype=int), oof[theme].to_numpy(dtype=float)
         c = apply_rule(y, s, rule)
-        out[theme] = {**c.as_dict(), "support": int(y.sum()), "nested": nested_estimate(y, s, fold, rule)}
+        nested = nested_estimate(y, s, fold, rule)
+        # Precision-first users take a tag at its word: a theme whose honest (nested) precision is
+        # below min_precision is flagged, and with fallback never it is not tagged at all.
+        low = nested["precision"] < rule["min_precision"]
+        if low and rule["fallback"] == "never":
+            c = Choice(float("inf"), 0.0, 0.0, 0.0, c.met_min_recall, "below_min_precision")
+        out[theme] = {**c.as_dict(), "below_min_precision": bool(low), "support": int(y.sum()), "nested": nested}
         flag = "" if c.met_min_recall else f"  [min_recall not met: {c.rule}]"
+        if low:
+            flag += f"  [nested precision {nested['precision']:.3f} < min_precision {rule['min_precision']}]"
         print(f"thresholds {theme}: t={c.threshold:.4g} oof P={c.precision:.3f} R={c.recall:.3f}{flag}")
     write_json(paths.THRESHOLDS, {"rule": rule, "themes": out})
 

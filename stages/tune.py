@@ -51,6 +51,7 @@ def study_setups(params: dict, cand: Candidate) -> tuple[dict, dict, FoldMatrice
         fam["space"],
         tuning["early_stop"],
         tuning["seed"],
+        tuning.get("objective", "pooled"),  # a new objective starts new studies: old trials are not resumed
     ]
     setups = []
     for i, theme in enumerate(themes):

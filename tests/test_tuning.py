@@ -14,7 +14,7 @@ from stages.fingerprint import fingerprint
 from stages.folds import empty_folds, make_folds
 from stages.processes import run_unordered, workers
 from stages.spaces import TfidfSpace
-from stages.tuning import tune_theme
+from stages.tuning import trial_value, tune_theme
 from tests.dvc_repo import ROOT
 
 FEATURES = {"kind": "tfidf", "ngram_max": 1, "min_df": 1, "max_df": 1.0, "sublinear_tf": True, "max_features": None}
@@ -174,3 +174,42 @@ def test_select_k_fits_on_the_top_chi2_features_and_rejects_bad_values(sample):
     for bad in (0, -5, 2.5, "many", True):
         with pytest.raises(InputError, match="select_k"):
             fit_model({**ada, "select_k": bad}, {"n_estimators": 10}, 0, mats.X_train[0], y)
+
+
+def ranked_folds(negatives_on_top: list[int], positives: int = 20, negatives: int = 60):
+    """Out-of-fold scores where fold k ranks ``negatives_on_top[k]`` negatives above its positives."""
+    ys, scores, folds = [], [], []
+    for k, on_top in enumerate(negatives_on_top):
+        y = [0] * on_top + [1] * positives + [0] * (negatives - on_top)
+        ys.append(y)
+        scores.append(np.linspace(1, 0, len(y)))
+        folds.append(np.full(len(y), k))
+    fold = np.concatenate(folds)
+    return np.concatenate(ys), np.concatenate(scores), [np.flatnonzero(fold == k) for k in range(len(folds))]
+
+
+def test_a_candidate_with_one_lucky_fold_loses_to_a_steady_one():
+    steady = ranked_folds([1, 1, 1, 1, 1])  # every fold: one false positive among the top
+    lucky = ranked_folds([0, 3, 3, 3, 3])  # one perfect fold, four worse ones
+    # the per-fold mean pays fold 0 the precision-1.0 recall bonus, so luck wins there ...
+    assert trial_value("fold_mean", *lucky, 0.5) > trial_value("fold_mean", *steady, 0.5)
+    # ... while the pooled out-of-fold precision ranks the steady candidate first
+    assert trial_value("pooled", *steady, 0.5) > trial_value("pooled", *lucky, 0.5)
+    assert trial_value("pooled", *lucky, 0.5) < 1.0  # pooled precision is not 1.0: no bonus paid
+    with pytest.raises(ValueError, match="tuning.objective"):
+        trial_value("median", *steady, 0.5)
+
+
+def test_changing_the_objective_changes_every_study_name(trained, monkeypatch):
+    from stages.candidates import candidate
+    from stages.params import load_params
+    from stages.tune import study_setups
+
+    monkeypatch.chdir(trained)
+    params = load_params()
+    cand = candidate(params, "logreg", "tfidf")
+    pooled = [s[3] for s in study_setups(params, cand)[3]]
+    params["tuning"]["objective"] = "fold_mean"
+    before = [s[3] for s in study_setups(params, cand)[3]]
+    assert params["tuning"]["objective"] != load_params()["tuning"]["objective"] == "pooled"
+    assert not set(pooled) & set(before)  # no trial scored by the other objective is resumed
