@@ -149,10 +149,12 @@ def load_bundle(path: str | Path = DEFAULT_BUNDLE) -> ThemeTagger:
 
 
 def check_encoder(recorded: dict) -> None:
-    """The encoder model the bundle was trained with must be here, byte for byte."""
+    """The encoder files the bundle was trained with must be here, byte for byte: the model and
+    the tokenizer (either one changed gives other vectors)."""
     files = resolve_model(recorded["model"])  # one line when missing
-    if sha256_of(files.onnx) != recorded["sha256"]:
-        raise InputError(
-            f"{files.onnx}: sha256 differs from the encoder the bundle was trained with "
-            f"({recorded['sha256'][:12]}...); install the pinned requirements.txt or retrain with `dvc repro`"
-        )
+    for path, key in ((files.onnx, "sha256"), (files.tokenizer, "tokenizer_sha256")):
+        if key in recorded and sha256_of(path) != recorded[key]:
+            raise InputError(
+                f"{path}: sha256 differs from the encoder the bundle was trained with "
+                f"({recorded[key][:12]}...); install the pinned requirements.txt or retrain with `dvc repro`"
+            )

@@ -148,6 +148,11 @@ def test_a_bundle_whose_encoder_file_differs_is_refused_in_one_line(trained, tmp
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "sha256 differs from the encoder the bundle was trained with" in lines[0]
     assert not (tmp_path / "o.csv").exists()
+    original = json.loads((trained / "models/bundle.json").read_text())["encoders"][0]
+    manifest["encoders"][0] = {**original, "tokenizer_sha256": "1" * 64}  # a swapped tokenizer is refused too
+    (tmp_path / "b.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match=r"tokenizer\.json: sha256 differs"):
+        load_bundle(tmp_path / "b.joblib")
     manifest["encoders"][0]["model"] = str(tmp_path / "gone")
     (tmp_path / "b.json").write_text(json.dumps(manifest))
     with pytest.raises(InputError, match="model.onnx is missing"):
