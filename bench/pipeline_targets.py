@@ -18,7 +18,6 @@ import json
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +25,7 @@ import yaml
 from tabulate import tabulate
 
 from bench.references import reference_a, reference_b, reference_d, summarise
-from bench.timing import median_seconds
+from bench.timing import median_seconds, staged_run
 from stages.atomic import write_json, write_text
 from tests.dvc_repo import ROOT, DvcRepo
 
@@ -37,9 +36,10 @@ DATASETS = {
 }
 
 
-def timed_repro(path: Path, data_dir: Path, overrides: list[str]) -> tuple[DvcRepo, float]:
+def timed_repro(path: Path, data_dir: Path, overrides: list[str]) -> tuple[DvcRepo, float, dict, float]:
     """A fresh copy of the project at ``path`` (no Optuna storage, no DVC cache), the whole
-    dataset, the default config plus ``overrides``; and its `dvc repro` time."""
+    dataset, the default config plus ``overrides``; its `dvc repro` time, seconds per stage and
+    peak memory (MB, the whole process tree)."""
     repo = DvcRepo(
         path,
         train_rows=None,
@@ -49,16 +49,17 @@ def timed_repro(path: Path, data_dir: Path, overrides: list[str]) -> tuple[DvcRe
         data_dir=data_dir,
         overrides=overrides,
     )
-    start = time.perf_counter()
-    repo.run("dvc", "repro")
-    return repo, time.perf_counter() - start
+    seconds, stages, peak_mb, output = staged_run(["dvc", "repro"], repo.path, repo.env)
+    (ROOT / "bench/results/logs").mkdir(parents=True, exist_ok=True)
+    write_text(ROOT / f"bench/results/logs/{path.name}.log", output)
+    return repo, seconds, stages, peak_mb
 
 
-def run_pipeline(data_dir: Path, overrides: list[str]) -> tuple[float, dict, dict, dict]:
+def run_pipeline(data_dir: Path, overrides: list[str]) -> tuple[float, dict, dict, dict, dict, float]:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        repo, seconds = timed_repro(Path(tmp), data_dir, overrides)
+        repo, seconds, stages, peak_mb = timed_repro(Path(tmp), data_dir, overrides)
         read = {n: json.loads((repo.path / f"metrics/{n}.json").read_text()) for n in ("metrics", "tuning", "encoding")}
-        return seconds, read["metrics"], read["tuning"], read["encoding"]
+        return seconds, read["metrics"], read["tuning"], read["encoding"], stages, peak_mb
 
 
 def main(argv: list[str]) -> None:
@@ -66,6 +67,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--dataset", choices=sorted(DATASETS), default="mams_acsa")
     parser.add_argument("--repeats", type=int, default=1, help="pipeline runs; the median time is reported")
     parser.add_argument("--tag", default="", help="suffix of the result files")
+    parser.add_argument("--reference-repeats", type=int, default=3, help="runs of (a) and (b); the median is kept")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides for the pipeline's config")
     args = parser.parse_args(argv)
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
@@ -100,7 +102,8 @@ def main(argv: list[str]) -> None:
 
     # each reference run is well under 2 minutes, so its time is the median of 3 runs; (d) is
     # timed once, since it encodes every text (its quality is the same on every run)
-    wall = {"a_threshold_0.5": median_seconds(run_a, 3), "b_tuned_threshold_cv": median_seconds(run_b, 3)}
+    reps = args.reference_repeats
+    wall = {"a_threshold_0.5": median_seconds(run_a, reps), "b_tuned_threshold_cv": median_seconds(run_b, reps)}
     wall["d_tuned_threshold_cv_embeddings"] = median_seconds(run_d, 1)
     wall["c_pipeline"] = statistics.median(times)
     systems = {
@@ -114,6 +117,9 @@ def main(argv: list[str]) -> None:
         "overrides": args.overrides,
         "repro_seconds": times,
         "repro_seconds_median": statistics.median(times),
+        "peak_memory_mb": max(r[5] for r in runs),
+        "stage_seconds": runs[-1][4],
+        "stage_share": {s: v / times[-1] for s, v in runs[-1][4].items()},
         "wall_seconds": wall,
         "summary": {
             name: {**summarise(m, min_recall, early_stop), "wall_seconds": wall[name]} for name, m in systems.items()
@@ -154,7 +160,9 @@ def main(argv: list[str]) -> None:
     markdown = (
         f"### {args.dataset}{variant}: precision / recall on test.csv\n\n"
         + tabulate(rows, headers, tablefmt="github")
-        + f"\n\n(c)'s wall time is the whole `dvc repro` ({len(times)} run(s)); (a) and (b): median of 3 runs; "
+        + f"\n\n(c)'s wall time is the whole `dvc repro` ({len(times)} run(s)), peak memory "
+        f"{result['peak_memory_mb']:,.0f} MB (every process of the run together); (a) and (b): median of {reps} "
+        "run(s); "
         "(d): one run, encoding included.\n"
         + (
             f"Encoding (embed stage): {enc['texts']} texts in {enc['seconds']:.1f} s, "
@@ -162,6 +170,14 @@ def main(argv: list[str]) -> None:
             if enc["texts"]
             else ""
         )
+    )
+    shares = sorted(result["stage_seconds"].items(), key=lambda kv: -kv[1])
+    markdown += (
+        "\nTime per stage (share of the last `dvc repro`):\n\n"
+        + tabulate(
+            [[s, f"{v:.1f}", f"{100 * v / times[-1]:.1f}%"] for s, v in shares], ["stage", "seconds", "share"], "github"
+        )
+        + "\n"
     )
     write_text(ROOT / f"bench/results/{name}.md", markdown)
     print(markdown)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stages.budget import cost_on
 from stages.errors import InputError
 from stages.families import input_problem
 from stages.spaces import space_of
@@ -52,6 +53,22 @@ def candidate(params: dict, family: str, space: str) -> Candidate:
     if asked is not None and space not in asked:
         return Candidate(family, space, f"families.{family}.spaces is {list(asked)}")
     return Candidate(family, space)
+
+
+def family_conf(params: dict, family: str, space: str) -> dict:
+    """The family's config as fitted on ``space``: ``fixed_on[<space kind>]`` over ``fixed``, and
+    ``cost_us`` (the cost model's, ``stages/budget.py``) as that kind's one number.
+
+    Logistic regression is fitted by liblinear on TF-IDF and by lbfgs where the input has a
+    dense block (embeddings, TF-IDF + embeddings): same average precision, 4-9x faster there
+    (bench/results/solvers_goemotions.md).
+    """
+    fam = dict(params["families"][family])
+    kind = space_of(params, space).kind
+    fam["fixed"] = {**(fam.get("fixed") or {}), **((fam.get("fixed_on") or {}).get(kind) or {})}
+    fam.pop("fixed_on", None)
+    fam["cost_us"] = cost_on(family, fam, kind)
+    return fam
 
 
 def candidates(params: dict) -> list[Candidate]:

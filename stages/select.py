@@ -19,7 +19,16 @@ from stages.errors import InputError, run_cli
 from stages.folds import load_folds
 from stages.params import load_params
 
-REPORTED = ("best_value", "trials_complete", "trials_pruned", "trials_failed", "stop_reason", "seconds", "fit_seconds")
+REPORTED = (
+    "best_value",
+    "trials_complete",
+    "trials_pruned",
+    "trials_failed",
+    "stop_reason",
+    "budget",
+    "seconds",
+    "fit_seconds",
+)
 
 
 def rank(candidate: dict, criterion: str) -> tuple[float, ...]:

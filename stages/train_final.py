@@ -28,6 +28,7 @@ import sklearn
 
 from stages import paths
 from stages.atomic import read_json, write_with
+from stages.candidates import family_conf
 from stages.errors import InputError, run_cli
 from stages.families import fit_model
 from stages.features import load_embeddings
@@ -65,7 +66,7 @@ def main() -> None:
         matrices.append((rows, {name: f.transform(list(texts[rows]), cache) for name, f in member.items()}))
     models = {}
     for theme, sel in selection.items():
-        fam, y = params["families"][sel["family"]], labels[theme].to_numpy(dtype=int)
+        fam, y = family_conf(params, sel["family"], sel["space"]), labels[theme].to_numpy(dtype=int)
         models[theme] = [fit_model(fam, sel["params"], sel["seed"], X[sel["space"]], y[rows]) for rows, X in matrices]
     final = {
         "mode": mode,

@@ -13,7 +13,8 @@ import pandas as pd
 
 from stages import paths
 from stages.atomic import write_json, write_with
-from stages.candidates import Candidate, candidate
+from stages.budget import Budget
+from stages.candidates import Candidate, candidate, family_conf
 from stages.errors import InputError, run_cli
 from stages.features import load_fold_matrices
 from stages.fingerprint import fingerprint
@@ -21,15 +22,22 @@ from stages.folds import load_folds
 from stages.params import load_params
 from stages.processes import run_unordered
 from stages.spaces import FoldMatrices
-from stages.tuning import tune_theme
+from stages.tuning import budget_of, tune_theme
 
 
-def progress(done: int, total: int, name: str) -> None:
-    """An overall progress bar, on a terminal only; logs stay one line per finished theme."""
-    if sys.stderr.isatty():
-        bar = "#" * (20 * done // total)
-        end = "\n" if done == total else ""
-        print(f"\r\033[Ktune@{name} [{bar:<20}] {done}/{total} themes", end=end, file=sys.stderr, flush=True)
+def progress(done: float, total: float, themes: str, elapsed: float, name: str) -> None:
+    """An overall bar with an ETA, on a terminal only; logs stay one line per finished theme.
+
+    Progress is counted in the cost model's reference seconds of the finished themes' budgets
+    (``stages/budget.py``), so a costly theme moves the bar more than a cheap one; the ETA scales
+    the elapsed time by what is left of the budget.
+    """
+    if sys.stderr.isatty() and total > 0:
+        bar = "#" * int(20 * done / total)
+        eta = elapsed * (total - done) / done if done > 0 else float("nan")
+        end = "\n" if done >= total else ""
+        text = f"tune@{name} [{bar:<20}] {themes} themes, ETA {eta:.0f}s"
+        print(f"\r\033[K{text}", end=end, file=sys.stderr, flush=True)
 
 
 def study_setups(params: dict, cand: Candidate) -> tuple[dict, dict, FoldMatrices, list[tuple]]:
@@ -38,7 +46,7 @@ def study_setups(params: dict, cand: Candidate) -> tuple[dict, dict, FoldMatrice
     for path in (paths.LABELS, paths.FOLDS, paths.features_file(cand.space)):
         if not path.exists():
             raise InputError(f"{path}: missing; run `dvc repro features@{cand.space}` first")
-    fam, tuning = params["families"][cand.family], params["tuning"]
+    fam, tuning = family_conf(params, cand.family, cand.space), params["tuning"]
     labels = pd.read_csv(paths.LABELS, keep_default_na=False)
     fold, themes = load_folds()
     setup = [
@@ -60,6 +68,12 @@ def study_setups(params: dict, cand: Candidate) -> tuple[dict, dict, FoldMatrice
     return fam, tuning, load_fold_matrices(params, cand.space), setups
 
 
+def cut_note(plan: Budget) -> str:
+    if not plan.cut:
+        return ""
+    return f" (budget {plan.trials} of {plan.asked} trials: est. {plan.trial_cost:.1f}s each, tuning.budget)"
+
+
 def write_skipped(cand: Candidate) -> None:
     out = paths.tune_dir(cand.name)
     write_json(out / "summary.json", {"family": cand.family, "space": cand.space, "skipped": cand.skip})
@@ -75,6 +89,8 @@ def run(family: str, space: str) -> None:
     fam, tuning, mats, setups = study_setups(params, cand)
     themes = [s[0] for s in setups]
     tasks = [(theme, cand.name, fam, y, tuning, seed, fp) for theme, y, seed, fp in setups]
+    plans = {theme: budget_of(fam, tuning, mats) for theme in themes}
+    weight = {t: p.trials * (p.trial_cost or 1.0) for t, p in plans.items()}
     start = time.perf_counter()
     results = {}
     for res in run_unordered(tune_theme, tasks, mats, tuning["n_jobs"]):
@@ -85,10 +101,11 @@ def run(family: str, space: str) -> None:
             f"tune@{cand.name} {res['theme']}: best {res['best_value']:.3f} "
             f"(oof P={res['oof_precision']:.3f} R={res['oof_recall']:.3f}) after "
             f"{res['trials_complete']} complete + {res['trials_pruned']} pruned trials "
-            f"[{res['stop_reason']}, {res['seconds']:.1f}s]",
+            f"[{res['stop_reason']}, {res['seconds']:.1f}s]{cut_note(plans[res['theme']])}",
             flush=True,
         )
-        progress(len(results), len(tasks), cand.name)
+        done = sum(weight[t] for t in results)
+        progress(done, sum(weight.values()), f"{len(results)}/{len(tasks)}", time.perf_counter() - start, cand.name)
     out = paths.tune_dir(cand.name)
     oof = pd.DataFrame({t: results[t]["oof"] for t in themes})
     write_with(out / "oof.csv", lambda p: oof.to_csv(p, index=False, float_format="%.9g"))

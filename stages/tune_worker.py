@@ -21,7 +21,7 @@ from stages.errors import InputError, run_cli
 from stages.params import load_params
 from stages.processes import run_unordered
 from stages.tune import study_setups
-from stages.tuning import Objective, make_pruner, make_storage, run_trials, study_name
+from stages.tuning import Objective, budget_of, make_pruner, make_storage, run_trials, study_name
 
 
 def find_study(storage, name: str, wait: float) -> str:
@@ -53,7 +53,7 @@ def work(cand: str, theme: str, fam: dict, y, tuning: dict, seed: int, fp: str, 
     name = find_study(storage, study_name(theme, cand, fp), wait)
     # an unseeded sampler: workers explore differently from the stage and from each other
     study = optuna.load_study(study_name=name, storage=storage, pruner=make_pruner(tuning["pruner"]))
-    budget = Objective.budget_of(fam, tuning)
+    budget = budget_of(fam, tuning, mats).trials
     reason = run_trials(study, Objective(fam, y, mats, tuning, seed, budget), budget, tuning.get("timeout"), wait=False)
     return f"tune_worker {cand} {theme}: {reason}"
 

@@ -20,6 +20,7 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
+from stages.budget import Budget, study_budget
 from stages.families import fit_model, score, suggest
 from stages.spaces import FoldMatrices
 from stages.threshold_rule import choose, policy_score
@@ -44,6 +45,11 @@ def make_pruner(name: str) -> optuna.pruners.BasePruner:
     if name in PRUNERS:
         return PRUNERS[name][0]()
     raise ValueError(f"tuning.pruner={name!r}; use wilcoxon, median or none")
+
+
+def budget_of(family_conf: dict, tuning: dict, mats: FoldMatrices) -> Budget:
+    """The study's trial budget from the cost model (``stages/budget.py``)."""
+    return study_budget(family_conf, tuning, mats.k, max(len(t) for t in mats.train_idx))
 
 
 def oof_scores(family_conf: dict, params: dict, y: np.ndarray, mats: FoldMatrices, seed: int) -> np.ndarray:
@@ -89,12 +95,6 @@ class Objective:
         self.prune_steps = set(range(first, self.mats.k - 1)) if first is not None else set()
         self.surplus = False
         self.best: tuple[float, int, np.ndarray] | None = None  # (value, trial number, out-of-fold scores)
-
-    @staticmethod
-    def budget_of(family_conf: dict, tuning: dict) -> int:
-        """Finished trials per study: tuning.n_trials, capped by the family's max_trials."""
-        budget = int(tuning["n_trials"])
-        return min(budget, int(family_conf["max_trials"])) if family_conf.get("max_trials") else budget
 
     def __call__(self, trial: optuna.Trial) -> float:
         try:
@@ -271,7 +271,8 @@ def tune_theme(
     """Run (or resume) one theme's study and return its best trial with out-of-fold scores."""
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # a surplus trial would log a warning
     start = time.perf_counter()
-    budget = Objective.budget_of(family_conf, tuning)
+    plan = budget_of(family_conf, tuning, mats)
+    budget = plan.trials
     study = optuna.create_study(
         study_name=study_name(theme, candidate, fp),
         storage=make_storage(tuning["storage"], tuning.get("heartbeat")),
@@ -309,7 +310,7 @@ def tune_theme(
         "trials_failed": sum(t.state == TrialState.FAIL and "surplus" not in t.user_attrs for t in trials),
         "trials_resumed": resumed,
         "stale_running_failed": stale,
-        "budget": budget,
+        "budget": plan.as_dict(),
         "stop_reason": reason,
         # model fitting and scoring inside trials, plus any out-of-fold refit of the best trial
         "fit_seconds": float(
