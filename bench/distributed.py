@@ -91,7 +91,7 @@ def extrapolate(speedup_2: float) -> dict:
     basis = {}
     for name, f in fams.items():
         per_trial = f["seconds"] / max(f["trials"], 1)
-        budget = Objective.budget_of(params["families"][name], params["tuning"])
+        budget = min(int(params["tuning"]["n_trials"]), int(params["families"][name].get("max_trials") or 10**9))
         # linear models and naive Bayes scale about linearly in rows; trees as n log n
         scale = rows_then / rows_now * (1.3 if name in ("rf", "adaboost") else 1.0)
         cpu += themes_then * budget * per_trial * scale

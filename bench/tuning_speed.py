@@ -105,7 +105,7 @@ def stage_runs(families: list[str], repeats: int) -> dict:
                     start = time.perf_counter()
                     repo.run(sys.executable, "-m", "stages.tune", "--family", family)
                     walls[n_jobs].append(time.perf_counter() - start)
-                    summary = json.loads((repo.path / f"artifacts/tune/{family}/summary.json").read_text())
+                    summary = json.loads((repo.path / f"artifacts/tune/first/{family}/summary.json").read_text())
                     if n_jobs == 1:
                         fits.append(sum(t["fit_seconds"] for t in summary["themes"]))
                 if i == 0 and walls[1][0] >= 120:

@@ -32,7 +32,7 @@ PARAMS_FILE = Path("params.yaml")
 LOCK_FILE = Path("conf.lock.yaml")
 # Keys that dvc.yaml interpolates (the tuning matrix): DVC resolves them before any stage
 # runs, so a change to them needs a second `dvc repro`.
-TEMPLATED_KEYS = ("models.families", "models.spaces")
+TEMPLATED_KEYS = ("models.families", "models.costly", "models.spaces")
 
 
 def compose(conf_dir: Path = CONF_DIR, overrides: list[str] | None = None) -> str:

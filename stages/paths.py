@@ -10,6 +10,8 @@ TEXTS = ARTIFACTS / "texts.csv"
 EMBEDDINGS = ARTIFACTS / "embeddings.npy"
 FEATURES_DIR = ARTIFACTS / "features"
 TUNE_DIR = ARTIFACTS / "tune"
+TUNE_FIRST_DIR = TUNE_DIR / "first"
+TUNE_COSTLY_DIR = TUNE_DIR / "costly"
 SELECTION = ARTIFACTS / "selection.json"
 SELECTED_OOF = ARTIFACTS / "selected_oof.csv"
 THRESHOLDS = ARTIFACTS / "thresholds.json"
@@ -31,6 +33,6 @@ def features_file(space: str) -> Path:
     return FEATURES_DIR / f"{space}.joblib"
 
 
-def tune_dir(candidate: str) -> Path:
-    """``candidate`` is ``<family>-<space>``, the suffix of its ``tune@`` stage."""
-    return TUNE_DIR / candidate
+def tune_dir(candidate: str, costly: bool = False) -> Path:
+    """``candidate`` is ``<family>-<space>``, the suffix of its ``tune@`` (or ``tune_costly@``) stage."""
+    return (TUNE_COSTLY_DIR if costly else TUNE_FIRST_DIR) / candidate

@@ -47,8 +47,9 @@ def main() -> None:
     labels = pd.read_csv(paths.LABELS, keep_default_na=False)
     _, themes = load_folds()
     summaries, oofs, skipped = {}, {}, {}
+    settled: dict[str, dict[str, str]] = {}
     for cand in grid:
-        folder = paths.tune_dir(cand.name)
+        folder = paths.tune_dir(cand.name, cand.costly)
         if not (folder / "summary.json").exists():
             raise InputError(f"{folder}/summary.json: missing; run `dvc repro` so that tune@{cand.name} runs")
         summary = read_json(folder / "summary.json")
@@ -56,19 +57,22 @@ def main() -> None:
             skipped[cand.name] = summary["skipped"]
             continue
         summaries[cand.name] = {r["theme"]: r for r in summary["themes"]}
-        oofs[cand.name] = pd.read_csv(folder / "oof.csv")
+        oofs[cand.name] = pd.read_csv(folder / "oof.csv") if summary["themes"] else pd.DataFrame()
+        if summary.get("settled"):
+            settled[cand.name] = summary["settled"]
     tuned = [c for c in grid if c.name in summaries]
     if not tuned:
         raise InputError(f"models: every candidate is skipped ({skipped}); list a family that fits a listed space")
     selection, selected_oof = {}, {}
-    report: dict = {"themes": {}, "candidates": {}, "spaces": {}, "skipped": skipped}
+    report: dict = {"themes": {}, "candidates": {}, "spaces": {}, "skipped": skipped, "settled": settled}
     for theme in themes:
         y = labels[theme].to_numpy(dtype=int)
+        ran = [c for c in tuned if theme in summaries[c.name]]  # a costly candidate skips settled themes
         scored = {}
-        for c in tuned:
+        for c in ran:
             ap = float(average_precision_score(y, oofs[c.name][theme].to_numpy()))
             scored[c.name] = {"objective": summaries[c.name][theme]["best_value"], "average_precision": ap}
-        best = max(tuned, key=lambda c, s=scored: rank(s[c.name], criterion))  # ties: first in grid order
+        best = max(ran, key=lambda c, s=scored: rank(s[c.name], criterion))  # ties: first in grid order
         result = summaries[best.name][theme]
         selection[theme] = {
             "candidate": best.name,
@@ -80,7 +84,7 @@ def main() -> None:
             "candidates": scored,
         }
         selected_oof[theme] = oofs[best.name][theme]
-        report["themes"][theme] = {c.name: {k: summaries[c.name][theme][k] for k in REPORTED} for c in tuned}
+        report["themes"][theme] = {c.name: {k: summaries[c.name][theme][k] for k in REPORTED} for c in ran}
     for c in tuned:
         rows = summaries[c.name].values()
         report["candidates"][c.name] = {
@@ -96,6 +100,8 @@ def main() -> None:
     write_json(paths.TUNING_METRICS, report)
     if skipped:
         print("select: skipped " + "; ".join(f"{n} ({why})" for n, why in skipped.items()))
+    for name, themes_settled in settled.items():
+        print(f"select: {name} not tuned on {len(themes_settled)} settled theme(s): {', '.join(themes_settled)}")
     print("select: " + ", ".join(f"{t}={s['candidate']}" for t, s in selection.items()))
 
 

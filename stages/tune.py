@@ -1,4 +1,4 @@
-"""Stage tune@<family>-<space>: one Optuna study per theme for one candidate, in parallel processes.
+"""Stage tune@<family>-<space> (or tune_costly@...): one Optuna study per theme for one candidate, in parallel processes.
 
 A skipped candidate (see ``stages/candidates.py``) writes a summary that says why, and no scores.
 """
@@ -21,6 +21,7 @@ from stages.fingerprint import fingerprint
 from stages.folds import load_folds
 from stages.params import load_params
 from stages.processes import run_unordered
+from stages.settled import themes_to_tune
 from stages.spaces import FoldMatrices
 from stages.tuning import budget_of, tune_theme
 
@@ -36,7 +37,7 @@ def progress(done: float, total: float, themes: str, elapsed: float, name: str) 
         bar = "#" * int(20 * done / total)
         eta = elapsed * (total - done) / done if done > 0 else float("nan")
         end = "\n" if done >= total else ""
-        text = f"tune@{name} [{bar:<20}] {themes} themes, ETA {eta:.0f}s"
+        text = f"{name} [{bar:<20}] {themes} themes, ETA {eta:.0f}s"
         print(f"\r\033[K{text}", end=end, file=sys.stderr, flush=True)
 
 
@@ -75,9 +76,9 @@ def cut_note(plan: Budget) -> str:
 
 
 def write_skipped(cand: Candidate) -> None:
-    out = paths.tune_dir(cand.name)
+    out = paths.tune_dir(cand.name, cand.costly)
     write_json(out / "summary.json", {"family": cand.family, "space": cand.space, "skipped": cand.skip})
-    print(f"tune@{cand.name}: skipped ({cand.skip})")
+    print(f"{cand.stage}: skipped ({cand.skip})")
 
 
 def run(family: str, space: str) -> None:
@@ -87,7 +88,10 @@ def run(family: str, space: str) -> None:
         write_skipped(cand)
         return
     fam, tuning, mats, setups = study_setups(params, cand)
-    themes = [s[0] for s in setups]
+    themes, settled = themes_to_tune(params, cand, [s[0] for s in setups])
+    for theme, why in settled.items():
+        print(f"{cand.stage} {theme}: not tuned, settled: {why}", flush=True)
+    setups = [s for s in setups if s[0] in themes]
     tasks = [(theme, cand.name, fam, y, tuning, seed, fp) for theme, y, seed, fp in setups]
     plans = {theme: budget_of(fam, tuning, mats) for theme in themes}
     weight = {t: p.trials * (p.trial_cost or 1.0) for t, p in plans.items()}
@@ -98,15 +102,15 @@ def run(family: str, space: str) -> None:
         if sys.stderr.isatty():
             print("\r\033[K", end="", file=sys.stderr, flush=True)  # clear the bar, log, redraw
         print(
-            f"tune@{cand.name} {res['theme']}: best {res['best_value']:.3f} "
+            f"{cand.stage} {res['theme']}: best {res['best_value']:.3f} "
             f"(oof P={res['oof_precision']:.3f} R={res['oof_recall']:.3f}) after "
             f"{res['trials_complete']} complete + {res['trials_pruned']} pruned trials "
             f"[{res['stop_reason']}, {res['seconds']:.1f}s]{cut_note(plans[res['theme']])}",
             flush=True,
         )
         done = sum(weight[t] for t in results)
-        progress(done, sum(weight.values()), f"{len(results)}/{len(tasks)}", time.perf_counter() - start, cand.name)
-    out = paths.tune_dir(cand.name)
+        progress(done, sum(weight.values()), f"{len(results)}/{len(tasks)}", time.perf_counter() - start, cand.stage)
+    out = paths.tune_dir(cand.name, cand.costly)
     oof = pd.DataFrame({t: results[t]["oof"] for t in themes})
     write_with(out / "oof.csv", lambda p: oof.to_csv(p, index=False, float_format="%.9g"))
     for t in themes:
@@ -118,11 +122,12 @@ def run(family: str, space: str) -> None:
         "family": family,
         "space": space,
         "skipped": None,
+        "settled": settled,
         "seconds": seconds,
         "themes": [results[t] for t in themes],
     }
     write_json(out / "summary.json", summary)
-    print(f"tune@{cand.name}: {len(themes)} themes in {seconds:.1f}s")
+    print(f"{cand.stage}: {len(themes)} themes in {seconds:.1f}s")
 
 
 def main() -> None:

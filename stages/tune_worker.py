@@ -20,6 +20,7 @@ from stages.candidates import candidate
 from stages.errors import InputError, run_cli
 from stages.params import load_params
 from stages.processes import run_unordered
+from stages.settled import themes_to_tune
 from stages.tune import study_setups
 from stages.tuning import Objective, budget_of, make_pruner, make_storage, run_trials, study_name
 
@@ -72,7 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     if cand.skip:
         raise InputError(f"tune_worker: candidate {cand.name} is skipped ({cand.skip}); there is nothing to tune")
     fam, tuning, mats, setups = study_setups(params, cand)
-    tasks = [(cand.name, theme, fam, y, tuning, seed, fp, args.wait) for theme, y, seed, fp in setups]
+    open_themes, _ = themes_to_tune(params, cand, [s[0] for s in setups])  # a costly pair skips settled ones
+    tasks = [(cand.name, t, fam, y, tuning, seed, fp, args.wait) for t, y, seed, fp in setups if t in open_themes]
     for line in run_unordered(work, tasks, mats, args.n_jobs or tuning["n_jobs"]):
         print(line, flush=True)
 

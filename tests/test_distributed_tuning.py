@@ -37,7 +37,7 @@ def rf_repo(
 ) -> DvcRepo:
     # few themes (min_positives 120 of 500 rows) and ~1 s trials: short tests, yet a kill lands mid-trial
     rf = "estimator: rf\nmax_trials: null\nfixed: {n_jobs: 1}\nspace:\n  n_estimators: {type: int, " + trees + "}\n"
-    files = {"conf/models/one.yaml": "families: [rf]\nspaces: [tfidf]\n", "conf/families/rf.yaml": rf}
+    files = {"conf/models/one.yaml": "families: [rf]\ncostly: []\nspaces: [tfidf]\n", "conf/families/rf.yaml": rf}
     repo = DvcRepo(path, train_rows=train_rows, test_rows=60, families="one", files=files)
     repo.edit("conf/config.yaml", "min_positives: 10", "min_positives: 120")
     smoke = repo.path / "conf/tuning/smoke.yaml"
@@ -72,7 +72,9 @@ def worker(repo: DvcRepo) -> subprocess.Popen:
 
 def rf_studies(url: str, repo: DvcRepo) -> dict[str, list]:
     storage = make_storage(url)
-    names = {t["study"] for t in json.loads((repo.path / "artifacts/tune/rf-tfidf/summary.json").read_text())["themes"]}
+    names = {
+        t["study"] for t in json.loads((repo.path / "artifacts/tune/first/rf-tfidf/summary.json").read_text())["themes"]
+    }
     return {n: optuna.load_study(study_name=n, storage=storage).get_trials() for n in names}
 
 

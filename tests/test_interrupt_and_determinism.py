@@ -56,7 +56,7 @@ def test_sigkill_during_tuning_then_rerun_reuses_every_finished_trial(tmp_path):
 
     ran = repo.repro()  # no lock error, no manual clean-up
     assert "evaluate" in ran
-    summary = json.loads((repo.path / "artifacts/tune/logreg-tfidf/summary.json").read_text())
+    summary = json.loads((repo.path / "artifacts/tune/first/logreg-tfidf/summary.json").read_text())
     after = finished_trials(repo.path / ".optuna/journal.log")
     for theme in summary["themes"]:
         assert theme["trials_resumed"] == before.get(theme["study"], 0)

@@ -10,7 +10,12 @@ from tests.dvc_repo import ROOT, slice_csv
 
 
 def train_slice(
-    path: Path, train_rows: int = 600, test_rows: int = 80, families: str = "[logreg,nb]", spaces: str = "[tfidf]"
+    path: Path,
+    train_rows: int = 600,
+    test_rows: int = 80,
+    families: str = "[logreg,nb]",
+    spaces: str = "[tfidf]",
+    costly: str = "[]",
 ) -> Path:
     from stages import (
         compose,
@@ -33,13 +38,18 @@ def train_slice(
     old = Path.cwd()
     os.chdir(path)
     try:
-        compose.main(["tuning=smoke", f"models.families={families}", f"models.spaces={spaces}"])
+        compose.main(
+            ["tuning=smoke", f"models.families={families}", f"models.costly={costly}", f"models.spaces={spaces}"]
+        )
         expand_labels.main()
         folds.main()
         embed.main()
         for space in spaces.strip("[]").split(","):
             features.main(["--space", space])
             for fam in families.strip("[]").split(","):
+                tune.run(fam, space)
+        for space in spaces.strip("[]").split(","):  # as DVC orders them: after every tune@ stage
+            for fam in filter(None, costly.strip("[]").split(",")):
                 tune.run(fam, space)
         for stage in (select, thresholds, train_final, package, evaluate):
             stage.main()
