@@ -26,6 +26,7 @@ import yaml
 
 from stages.atomic import write_text
 from stages.errors import InputError, run_cli
+from stages.storage_url import refuse_password
 
 CONF_DIR = Path("conf")
 PARAMS_FILE = Path("params.yaml")
@@ -53,6 +54,7 @@ def compose(conf_dir: Path = CONF_DIR, overrides: list[str] | None = None) -> st
             f"{conf_dir}/: cannot compose the config ({detail}); check conf/config.yaml's defaults list "
             "and that each group option has its file in conf/<group>/"
         ) from None
+    refuse_password(str(OmegaConf.select(cfg, "tuning.storage", default="") or ""))
     return OmegaConf.to_yaml(cfg)
 
 

@@ -29,6 +29,12 @@ def theme_report_markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def capped(names: list[str], shown: int = 5) -> str:
+    """A few names and a count: a log line stays one readable line however many there are."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def main() -> None:
     params = load_params()
     data, labels = params["data"], params["labels"]
@@ -74,7 +80,7 @@ def main() -> None:
     write_with(paths.TEST_LABELS, lambda p: test_table.to_csv(p, index=False))
     write_json(paths.THEME_REPORT, report)
     write_text(paths.THEME_REPORT_MD, theme_report_markdown(report))
-    left = f"; left out: {', '.join(result.left_out)}" if result.left_out else ""
+    left = f"; left out: {capped(list(result.left_out))} (why: {paths.THEME_REPORT_MD})" if result.left_out else ""
     print(f"expand_labels: {len(result.texts)} rows, {len(themes)} themes kept{left}")
 
 

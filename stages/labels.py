@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from stages.errors import InputError
 from stages.input_csv import row_label
 
 
@@ -36,11 +37,34 @@ class LabelSet:
     left_out: dict[str, str]  # theme -> reason
     dropped_rows: list[dict] = field(default_factory=list)  # {"row": "line N", "reason": ...}
     notes: list[str] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)  # each kept row's 0-based index in the CSV's data rows
 
 
 def _normalise_aliases(aliases: dict | None, lowercase: bool) -> dict[str, str]:
     norm = (lambda s: " ".join(str(s).split()).lower()) if lowercase else (lambda s: " ".join(str(s).split()))
     return {norm(k): norm(v) for k, v in (aliases or {}).items()}
+
+
+OTHER_SEPARATORS = (";", "|", "/")
+
+
+def wrong_separator(theme_lists: list[list[str]], separator: str) -> tuple[str, int, int, str] | None:
+    """(delimiter, strings holding it, distinct strings, an example) when the Themes column looks
+    joined by another common delimiter than ``separator``; else None.
+
+    It looks so when most distinct theme strings contain the delimiter and they are combinations
+    of fewer pieces than there are strings: ``food;staff``, ``food;price``, ``staff`` (pieces
+    reused), unlike real names such as ``food/drink`` and ``staff/service``.
+    """
+    distinct = sorted({t for ts in theme_lists for t in ts})
+    for delim in OTHER_SEPARATORS:
+        if delim == separator.strip():
+            continue
+        holding = [t for t in distinct if delim in t]
+        pieces = {p.strip() for t in holding for p in t.split(delim) if p.strip()}
+        if len(holding) >= 3 and 2 * len(holding) > len(distinct) and len(pieces) < len(holding):
+            return delim, len(holding), len(distinct), holding[0]
+    return None
 
 
 def expand(frame: pd.DataFrame, data: dict, labels: dict, k_folds: int) -> LabelSet:
@@ -50,6 +74,7 @@ def expand(frame: pd.DataFrame, data: dict, labels: dict, k_folds: int) -> Label
     texts: list[str] = []
     theme_lists: list[list[str]] = []
     dropped: list[dict] = []
+    rows: list[int] = []
     for i, (text, cell) in enumerate(zip(frame[text_col], frame[themes_col], strict=True)):
         if not str(text).strip():
             dropped.append({"row": row_label(i), "reason": "empty text"})
@@ -60,7 +85,16 @@ def expand(frame: pd.DataFrame, data: dict, labels: dict, k_folds: int) -> Label
             continue
         texts.append(str(text))
         theme_lists.append(themes)
+        rows.append(i)
 
+    wrong = wrong_separator(theme_lists, data["separator"])
+    if wrong:
+        delim, n, total, example = wrong
+        raise InputError(
+            f"{data.get('train', 'the training CSV')}: column {themes_col!r}: {n} of {total} distinct theme strings contain {delim!r} "
+            f"(e.g. {example!r}), which data.separator={data['separator']!r} does not split; if themes are joined "
+            f'by {delim!r}, set `separator: "{delim}"` under data: in conf/config.yaml'
+        )
     counts = pd.Series([t for ts in theme_lists for t in ts], dtype=object).value_counts()
     counts_dict = {str(t): int(c) for t, c in counts.items()}
     n_rows = len(texts)
@@ -82,7 +116,7 @@ def expand(frame: pd.DataFrame, data: dict, labels: dict, k_folds: int) -> Label
         notes.append(f"{n_conflict} texts appear more than once with different themes; all rows are kept")
     if dropped:
         notes.append(f"{len(dropped)} rows dropped (see dropped_rows)")
-    return LabelSet(texts, matrix, counts_dict, left_out, dropped, notes)
+    return LabelSet(texts, matrix, counts_dict, left_out, dropped, notes, rows)
 
 
 def label_test_set(frame: pd.DataFrame, data: dict, labels: dict, themes: list[str]) -> tuple[pd.DataFrame, dict]:

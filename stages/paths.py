@@ -25,6 +25,8 @@ TUNING_METRICS = METRICS / "tuning.json"
 ENCODING_METRICS = METRICS / "encoding.json"
 METRICS_JSON = METRICS / "metrics.json"
 RESULTS_MD = METRICS / "results.md"
+LABEL_REVIEW = METRICS / "label_review.csv"
+LABEL_REVIEW_MD = METRICS / "label_review.md"
 PR_CV_DIR = METRICS / "pr_cv"
 PR_TEST_DIR = METRICS / "pr_test"
 

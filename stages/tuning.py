@@ -23,6 +23,7 @@ from optuna.trial import TrialState
 from stages.budget import Budget, study_budget
 from stages.families import fit_model, score, suggest
 from stages.spaces import FoldMatrices
+from stages.storage_url import refuse_password
 from stages.threshold_rule import choose, policy_score
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -144,6 +145,7 @@ def make_storage(url: str, heartbeat: dict | None = None) -> optuna.storages.Bas
     """``journal:<file>`` is Optuna's journal file storage (safe for several processes on one
     host, needs no server); anything else is an SQLAlchemy URL (``postgresql://...``) for
     Optuna's RDB storage, with heartbeats so that a crashed worker's trial is retried."""
+    refuse_password(url)
     if url.startswith("journal:"):
         from optuna.storages import JournalStorage
         from optuna.storages.journal import JournalFileBackend

@@ -8,6 +8,8 @@ sys.path.insert(0, str(ROOT))
 # No analytics or update checks from the dvc commands the tests run.
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 os.environ.setdefault("DVC_NO_UPDATER", "1")
+# Files follow the umask (tests/test_file_modes.py checks it): use the common default.
+os.umask(0o022)
 
 
 import pytest  # noqa: E402

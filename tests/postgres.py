@@ -31,7 +31,8 @@ def free_port() -> int:
 
 
 class Postgres:
-    def __init__(self):
+    def __init__(self, password: str | None = None):
+        self.password = password  # with one, the server asks for it (scram-sha-256); without, trust
         self.initdb, self.pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
         # not under pytest's tmp_path: as root, that is a 0700 folder the postgres user cannot enter
         self.root = Path(tempfile.mkdtemp(prefix="pg-test-"))
@@ -51,7 +52,14 @@ class Postgres:
     def start(self) -> str:
         if self.as_user:
             shutil.chown(self.root, "postgres")
-        self._run(self.initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        auth = ["--auth=trust"]
+        if self.password:
+            pwfile = self.root / "pw"
+            pwfile.write_text(self.password + "\n")
+            if self.as_user:
+                shutil.chown(pwfile, "postgres")
+            auth = ["--auth=scram-sha-256", f"--pwfile={pwfile}"]
+        self._run(self.initdb, "-D", str(self.data), "-U", "postgres", *auth, "-E", "UTF8")
         opts = f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root}"
         self._run(self.pg_ctl, "-D", str(self.data), "-o", opts, "-l", str(self.root / "log"), "-w", "start")
         url = f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
@@ -60,7 +68,8 @@ class Postgres:
 
         while True:
             try:
-                sqlalchemy.create_engine(url).connect().close()
+                args = {"password": self.password} if self.password else {}
+                sqlalchemy.create_engine(url, connect_args=args).connect().close()
                 return url
             except Exception:
                 if time.time() > deadline:

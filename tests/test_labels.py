@@ -59,3 +59,28 @@ def test_test_set_themes_not_trained_are_reported():
     table, report = label_test_set(frame([("a", "food, unicorns"), ("b", "food")]), DATA, LABELS, ["food"])
     assert table["food"].tolist() == [1, 1]
     assert report["themes_not_trained"] == {"unicorns": 1}
+
+
+def test_themes_joined_by_another_delimiter_stop_with_the_key_to_set():
+    import pytest
+
+    from stages.errors import InputError
+
+    themes = ["food;staff", "food;price", "staff;price;food", "food", "staff", "ambience;food", "price;staff"]
+    rows = [(f"t{i}", themes[i % len(themes)]) for i in range(40)]
+    with pytest.raises(InputError) as err:
+        expand(frame(rows), {**DATA, "train": "data/train.csv"}, LABELS, k_folds=2)
+    message = str(err.value)
+    assert "\n" not in message and message.startswith("data/train.csv: column 'Themes'")
+    assert "';'" in message and 'separator: ";"' in message and "conf/config.yaml" in message
+    # names that merely contain a slash are not combinations of fewer pieces: accepted
+    named = ["food/drink", "staff/service", "price/value", "place"]
+    result = expand(frame([(f"t{i}", named[i % 4]) for i in range(40)]), DATA, LABELS, k_folds=2)
+    assert "food/drink" in result.labels.columns
+
+
+def test_left_out_log_names_a_few_and_counts_the_rest():
+    from stages.expand_labels import capped
+
+    assert capped(["a", "b"]) == "a, b"
+    assert capped([f"t{i}" for i in range(40)]) == "t0, t1, t2, t3, t4 and 35 more"

@@ -16,6 +16,7 @@ def train_slice(
     families: str = "[logreg,nb]",
     spaces: str = "[tfidf]",
     costly: str = "[]",
+    data_dir: Path = ROOT / "data",
 ) -> Path:
     from stages import (
         compose,
@@ -25,6 +26,7 @@ def train_slice(
         features,
         folds,
         package,
+        review,
         select,
         thresholds,
         train_final,
@@ -33,8 +35,8 @@ def train_slice(
 
     shutil.copytree(ROOT / "conf", path / "conf")
     (path / "data").mkdir()
-    slice_csv(ROOT / "data/train.csv", path / "data/train.csv", train_rows)
-    slice_csv(ROOT / "data/test.csv", path / "data/test.csv", test_rows)
+    slice_csv(data_dir / "train.csv", path / "data/train.csv", train_rows)
+    slice_csv(data_dir / "test.csv", path / "data/test.csv", test_rows)
     old = Path.cwd()
     os.chdir(path)
     try:
@@ -51,7 +53,7 @@ def train_slice(
         for space in spaces.strip("[]").split(","):  # as DVC orders them: after every tune@ stage
             for fam in filter(None, costly.strip("[]").split(",")):
                 tune.run(fam, space)
-        for stage in (select, thresholds, train_final, package, evaluate):
+        for stage in (select, review, thresholds, train_final, package, evaluate):
             stage.main()
     finally:
         os.chdir(old)

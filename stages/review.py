@@ -1,0 +1,96 @@
+"""Stage review: per theme, the training rows whose label most likely disagrees with the text.
+
+Ranked by the label quality of ``stages/label_quality.py`` on the selected candidate's
+out-of-fold scores. It reads no threshold parameter, so a threshold experiment does not rerun it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from stages import paths
+from stages.atomic import read_json, write_text, write_with
+from stages.errors import run_cli
+from stages.folds import load_folds
+from stages.input_csv import read_csv
+from stages.label_quality import ranked
+from stages.labels import expand
+from stages.params import load_params
+
+
+def train_lines(params: dict) -> list[int]:
+    """The line in the training CSV (header = line 1) of each row of artifacts/labels.csv."""
+    data = params["data"]
+    frame = read_csv(data["train"], [data["text_column"], data["themes_column"]], "labelled training CSV")
+    kept = expand(frame, data, params["labels"], params["folds"]["k"]).rows
+    return [i + 2 for i in kept]
+
+
+def review_frame(params: dict) -> pd.DataFrame:
+    labels = pd.read_csv(paths.LABELS, keep_default_na=False)
+    oof = pd.read_csv(paths.SELECTED_OOF)
+    selection = read_json(paths.SELECTION)
+    fold, themes = load_folds()
+    lines = np.asarray(train_lines(params))
+    top_k = int(params["review"]["top_k"])
+    parts = []
+    for theme in themes:
+        y, s = labels[theme].to_numpy(dtype=int), oof[theme].to_numpy(dtype=float)
+        order, p, quality = ranked(y, s, fold)
+        top = order[:top_k]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "theme": theme,
+                    "rank": np.arange(1, len(top) + 1),
+                    "line": lines[top],
+                    "label": y[top],
+                    "score": s[top],
+                    "p_positive": p[top],
+                    "label_quality": quality[top],
+                    "candidate": selection[theme]["candidate"],
+                    "text": labels["text"].to_numpy()[top],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def markdown(table: pd.DataFrame, shown: int, csv_name: str) -> str:
+    head = [
+        "# Label review",
+        "",
+        f"Per theme, the {shown} training rows whose label most likely disagrees with the text, worst first "
+        f"(all {table.groupby('theme').size().max()} per theme in `{csv_name}`). `label` is the label the row "
+        "has in the training CSV at `line`; `p(+)` is the probability of the theme from the selected "
+        "model's out-of-fold score (each row scored by a model that never saw it, put on a probability "
+        "scale by a sigmoid fitted on the other folds); `quality` is the probability of the given label "
+        "(self-confidence): low means check this label. A wrong label here costs precision or recall.",
+        "",
+    ]
+    for theme, rows in table.groupby("theme", sort=False):
+        head.append(f"## {theme}\n")
+        head.append("| rank | line | label | p(+) | quality | text |")
+        head.append("|---|---|---|---|---|---|")
+        for r in rows.head(shown).itertuples():
+            text = " ".join(str(r.text).split()).replace("|", "\\|")
+            text = text if len(text) <= 120 else text[:117] + "..."
+            head.append(f"| {r.rank} | {r.line} | {r.label} | {r.p_positive:.3f} | {r.label_quality:.3f} | {text} |")
+        head.append("")
+    return "\n".join(head)
+
+
+def main() -> None:
+    params = load_params()
+    table = review_frame(params)
+    write_with(paths.LABEL_REVIEW, lambda p: table.to_csv(p, index=False, float_format="%.6g"))
+    write_text(paths.LABEL_REVIEW_MD, markdown(table, int(params["review"]["show"]), paths.LABEL_REVIEW.as_posix()))
+    print(
+        f"review: {table['theme'].nunique()} themes, {len(table)} rows to check in {paths.LABEL_REVIEW} "
+        f"(worst first; summary in {paths.LABEL_REVIEW_MD})"
+    )
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,68 @@
+"""The label review ranks flipped labels first: confident learning on the out-of-fold scores."""
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from stages.label_quality import platt_cross_fitted, ranked
+from stages.labels import split_themes
+from tests.dvc_repo import ROOT
+from tests.trained import train_slice
+
+ROWS = 700
+
+
+def flip(frame: pd.DataFrame, rate: float, seed: int) -> dict[str, set[int]]:
+    """Toggle each theme on ``rate`` of the rows (never emptying a row); the toggled 0-based rows."""
+    rng = np.random.default_rng(seed)
+    lists = [split_themes(c) for c in frame["Themes"]]
+    themes = sorted({t for ts in lists for t in ts})
+    flipped: dict[str, set[int]] = {}
+    for theme in themes:
+        allowed = [i for i, ts in enumerate(lists) if ts != [theme]]  # removing the only theme would drop the row
+        chosen = rng.choice(allowed, size=round(rate * len(frame)), replace=False)
+        for i in chosen:
+            lists[i] = [t for t in lists[i] if t != theme] if theme in lists[i] else [*lists[i], theme]
+        flipped[theme] = {int(i) for i in chosen}
+    frame["Themes"] = [", ".join(ts) for ts in lists]
+    return flipped
+
+
+def test_flipped_labels_rank_first(tmp_path):
+    data = tmp_path / "noisy"
+    data.mkdir()
+    train = pd.read_csv(ROOT / "data/train.csv", dtype=str, keep_default_na=False).head(ROWS)
+    flipped = flip(train, 0.03, seed=0)
+    train.to_csv(data / "train.csv", index=False)
+    pd.read_csv(ROOT / "data/test.csv", dtype=str, keep_default_na=False).head(60).to_csv(
+        data / "test.csv", index=False
+    )
+    path = train_slice(tmp_path / "p", train_rows=None, test_rows=None, families="[logreg]", data_dir=data)
+    review = pd.read_csv(path / "metrics/label_review.csv", keep_default_na=False)
+    kept = json.loads((path / "metrics/themes.json").read_text())["themes"]
+    assert set(review["theme"]) == set(kept)
+    for theme in kept:
+        k = len(flipped[theme])
+        top = review[review["theme"] == theme].head(k)
+        hits = sum(line - 2 in flipped[theme] for line in top["line"])
+        assert hits / k >= 0.5, f"{theme}: {hits} of the top {k} are flipped rows"
+    # the line points at the row in data/train.csv, and the label is the one it has there
+    row = review.iloc[0]
+    assert row["text"] == train["Processed Text"].iloc[row["line"] - 2]
+    assert row["label"] == int(row["theme"] in split_themes(train["Themes"].iloc[row["line"] - 2]))
+    assert "## " + kept[0] in (path / "metrics/label_review.md").read_text()
+
+
+def test_platt_is_cross_fitted_and_keeps_each_labels_order():
+    rng = np.random.default_rng(1)
+    y = (rng.random(400) < 0.3).astype(int)
+    s = y * 2.0 + rng.normal(size=400)
+    fold = np.arange(400) % 4
+    p = platt_cross_fitted(y, s, fold)
+    assert np.all((p > 0) & (p < 1))
+    for k in range(4):  # monotone within a fold: same order as the scores
+        part = fold == k
+        assert np.all(np.diff(p[part][np.argsort(s[part])]) >= 0)
+    order, _, quality = ranked(y, s, fold)
+    assert quality[order[0]] == quality.min() and np.all(np.diff(quality[order]) >= 0)
