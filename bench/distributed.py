@@ -27,10 +27,10 @@ import pandas as pd
 import yaml
 
 from bench.timing import measure_table
-from bench.tuning_speed import load_sample
+from bench.tuning_speed import fold_matrices, load_sample
 from stages.atomic import write_json, write_text
-from stages.features import fold_matrices
-from stages.tuning import FINISHED, Objective, make_storage, run_trials
+from stages.studies import FINISHED, make_storage
+from stages.tuning import Objective, run_trials
 from tests.postgres import Postgres
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,9 +1,9 @@
-"""Copy measured results into README.md between its markers.
+"""Copy measured results between their markers.
 
     python -m bench.readme_results
 
-* ``<!-- results:start -->``: metrics/results.md, as `dvc repro` wrote it;
-* ``<!-- bench:start -->``: bench/results/*.md, as the benchmark scripts wrote them.
+* README.md ``<!-- results:start -->``: metrics/results.md, as `dvc repro` wrote it;
+* docs/benchmarks.md ``<!-- bench:start -->``: bench/results/*.md, as the benchmark scripts wrote them.
 """
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ def bench_body() -> str:
 
 
 if __name__ == "__main__":
-    readme = ROOT / "README.md"
-    text = splice(readme.read_text(), "results", results_body())
-    text = splice(text, "bench", bench_body())
-    readme.write_text(text)
-    print("README.md updated from metrics/results.md and bench/results/*.md")
+    readme, bench = ROOT / "README.md", ROOT / "docs/benchmarks.md"
+    readme.write_text(splice(readme.read_text(), "results", results_body()))
+    bench.write_text(splice(bench.read_text(), "bench", bench_body()))
+    print("README.md updated from metrics/results.md, docs/benchmarks.md from bench/results/*.md")

@@ -28,7 +28,7 @@ from stages.encoder import Encoder
 from stages.families import fit_model, score
 from stages.folds import make_folds
 from stages.labels import split_themes
-from stages.threshold_rule import policy_score
+from stages.tuning import policy_score
 from tests.dvc_repo import ROOT
 
 LINEAR = [

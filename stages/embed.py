@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from stages import paths
+from stages.artifacts import load_texts
 from stages.atomic import write_json, write_with
 from stages.encoder import Encoder, encode_timed
 from stages.errors import run_cli
-from stages.features import load_texts
 from stages.params import load_params
 from stages.spaces import needs_encoder
 

@@ -85,8 +85,8 @@ def warnings_first(metrics: dict, chosen: dict, min_precision: float) -> list[st
                 f"- **{t}**: nested precision {nested:.3f} is below thresholds.min_precision {min_precision}; "
                 f"most of its tags would be wrong. {what}."
             )
-        if not c["met_min_recall"]:
-            out.append(f"- **{t}**: no threshold reached thresholds.min_recall; {c['rule']} chose it.")
+        if not c["met_target"]:
+            out.append(f"- **{t}**: no threshold met the target of thresholds.rule; {c['rule']} decided it.")
     for t, a in metrics.get("recall_audit", {}).get("themes", {}).items():
         if a["flagged"]:
             out.append(
@@ -104,7 +104,7 @@ def results_table(metrics: dict, chosen: dict, families: dict, spaces: dict) -> 
     rows = []
     for t, c in chosen.items():
         cv, nested = metrics["cv"]["themes"][t], metrics["cv_nested"]["themes"][t]
-        flag = ("" if c["met_min_recall"] else " !") + (" ?" if c.get("below_min_precision") else "")
+        flag = ("" if c["met_target"] else " !") + (" ?" if c.get("below_min_precision") else "")
         row = [
             t + flag,
             families[t],
@@ -147,8 +147,8 @@ def results_table(metrics: dict, chosen: dict, families: dict, spaces: dict) -> 
     ]
     if has_test:
         notes.append("`test`: data/test.csv, never used for any choice.")
-    if any(not c["met_min_recall"] for c in chosen.values()):
-        notes.append("`!`: no threshold reached thresholds.min_recall; the fallback rule chose the threshold.")
+    if any(not c["met_target"] for c in chosen.values()):
+        notes.append("`!`: no threshold met the target of thresholds.rule; the fallback decided the threshold.")
     if any(c.get("below_min_precision") for c in chosen.values()):
         notes.append("`?`: nested precision below thresholds.min_precision.")
     table = tabulate(rows, headers, tablefmt="github", floatfmt=".3f")
@@ -206,7 +206,7 @@ def main() -> None:
             m["model"] = tagger.families[t]
             m["space"] = tagger.spaces[t]
             m["threshold"] = json_threshold(thresholds[t])
-            m["met_min_recall"] = chosen[t]["met_min_recall"]
+            m["met_target"] = chosen[t]["met_target"]
             m["below_min_precision"] = chosen[t].get("below_min_precision", False)
     if "test" in metrics:
         metrics["recall_audit"] = recall_audit(metrics, tagger.families)

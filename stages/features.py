@@ -11,30 +11,13 @@ import argparse
 import sys
 
 import joblib
-import numpy as np
-import pandas as pd
 
 from stages import paths
+from stages.artifacts import load_embeddings, load_folds, load_texts
 from stages.atomic import write_with
-from stages.errors import InputError, run_cli
-from stages.folds import load_folds
+from stages.errors import run_cli
 from stages.params import load_params
-from stages.spaces import FoldMatrices, space_of
-
-
-def load_texts() -> list[str]:
-    return pd.read_csv(paths.TEXTS, keep_default_na=False)["text"].tolist()
-
-
-def load_embeddings() -> np.ndarray | None:
-    return np.load(paths.EMBEDDINGS) if paths.EMBEDDINGS.exists() else None
-
-
-def load_fold_matrices(params: dict, space: str) -> FoldMatrices:
-    path = paths.features_file(space)
-    if not path.exists():
-        raise InputError(f"{path}: missing; run `dvc repro features@{space}` first")
-    return space_of(params, space).fold_matrices(joblib.load(path))
+from stages.spaces import space_of
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
 from stages import paths
-from stages.atomic import read_json, write_json
+from stages.atomic import write_json
 from stages.errors import run_cli
 from stages.params import load_params
 
@@ -33,12 +33,6 @@ def empty_folds(labels: pd.DataFrame, fold: np.ndarray, k: int) -> dict[str, str
         if (per_fold == 0).any():
             out[theme] = f"no positive in fold(s) {np.flatnonzero(per_fold == 0).tolist()} of folds.k={k}"
     return out
-
-
-def load_folds() -> tuple[np.ndarray, list[str]]:
-    """The fold of each row of artifacts/labels.csv, and the themes the tuning may use."""
-    data = read_json(paths.FOLDS)
-    return np.asarray(data["fold"], dtype=int), data["themes"]
 
 
 def main() -> None:

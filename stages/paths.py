@@ -18,6 +18,7 @@ THRESHOLDS = ARTIFACTS / "thresholds.json"
 FINAL_MODELS = ARTIFACTS / "final_models.joblib"
 MODELS = Path("models")
 BUNDLE = MODELS / "bundle.joblib"
+BUNDLE_MANIFEST = BUNDLE.with_suffix(".json")  # what bundle.manifest_path(BUNDLE) gives
 METRICS = Path("metrics")
 THEME_REPORT = METRICS / "themes.json"
 THEME_REPORT_MD = METRICS / "themes.md"

@@ -26,7 +26,7 @@ from typing import Any
 
 import joblib
 
-from stages.features import FoldMatrices
+from stages.spaces import FoldMatrices
 
 _MATS: FoldMatrices | None = None
 _LIMITS: Any = None

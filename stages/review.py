@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from stages import paths
+from stages.artifacts import load_folds
 from stages.atomic import read_json, write_text, write_with
 from stages.errors import run_cli
-from stages.folds import load_folds
 from stages.input_csv import read_csv
 from stages.label_quality import ranked
 from stages.labels import expand

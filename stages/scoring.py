@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from stages.threshold_rule import confusion_at, prf
+from stages.pr_sweep import confusion_at, prf
 
 
 def theme_metrics(y: np.ndarray, s: np.ndarray, threshold: float) -> dict:

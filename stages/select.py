@@ -13,10 +13,10 @@ import pandas as pd
 from sklearn.metrics import average_precision_score
 
 from stages import paths
+from stages.artifacts import load_folds
 from stages.atomic import read_json, write_json, write_with
 from stages.candidates import candidates
 from stages.errors import InputError, run_cli
-from stages.folds import load_folds
 from stages.params import load_params
 
 REPORTED = (

@@ -258,3 +258,15 @@ def needs_encoder(params: dict) -> dict | None:
             "${features.embeddings} (one encoder per project)"
         )
     return found[0] if found else None
+
+
+def load_fold_matrices(params: dict, space: str) -> FoldMatrices:
+    """A space's fold matrices from its ``features@<space>`` output."""
+    import joblib
+
+    from stages import paths
+
+    path = paths.features_file(space)
+    if not path.exists():
+        raise InputError(f"{path}: missing; run `dvc repro features@{space}` first")
+    return space_of(params, space).fold_matrices(joblib.load(path))

@@ -1,4 +1,4 @@
-"""Stage thresholds: per theme, the rule of ``threshold_rule`` on the selected out-of-fold scores.
+"""Stage thresholds: per theme, the rule named by ``thresholds.rule`` on the selected out-of-fold scores.
 
 It also makes the honest estimate: for each fold k, the threshold is chosen on the other
 folds' out-of-fold scores and applied to fold k; the counts are pooled over folds. The plain
@@ -12,17 +12,12 @@ import numpy as np
 import pandas as pd
 
 from stages import paths
+from stages.artifacts import load_folds
 from stages.atomic import write_json
 from stages.errors import run_cli
-from stages.folds import load_folds
 from stages.params import load_params
-from stages.threshold_rule import Choice, choose, confusion_at, prf
-
-
-def apply_rule(y: np.ndarray, s: np.ndarray, rule: dict) -> Choice:
-    """The configured rule; the next batch's positives follow the theme's prevalence in ``y``."""
-    next_positives = rule["next_batch_rows"] * float(np.mean(y))
-    return choose(y, s, rule["min_recall"], rule["recall_confidence"], rule["fallback"], next_positives)
+from stages.pr_sweep import Choice, confusion_at, prf
+from stages.threshold_rule import choose
 
 
 def nested_estimate(y: np.ndarray, s: np.ndarray, fold: np.ndarray, rule: dict) -> dict:
@@ -30,7 +25,7 @@ def nested_estimate(y: np.ndarray, s: np.ndarray, fold: np.ndarray, rule: dict) 
     per_fold = []
     for k in range(int(fold.max()) + 1):
         inner = fold != k
-        c = apply_rule(y[inner], s[inner], rule)
+        c = choose(y[inner], s[inner], rule)
         a, b, d = confusion_at(y[~inner], s[~inner], c.threshold)
         tp, fp, fn = tp + a, fp + b, fn + d
         per_fold.append(c.threshold)
@@ -56,15 +51,15 @@ def main() -> None:
     out = {}
     for theme in themes:
         y, s = labels[theme].to_numpy(dtype=int), oof[theme].to_numpy(dtype=float)
-        c = apply_rule(y, s, rule)
+        c = choose(y, s, rule)
         nested = nested_estimate(y, s, fold, rule)
         # Precision-first users take a tag at its word: a theme whose honest (nested) precision is
         # below min_precision is flagged, and with fallback never it is not tagged at all.
         low = nested["precision"] < rule["min_precision"]
         if low and rule["fallback"] == "never":
-            c = Choice(float("inf"), 0.0, 0.0, 0.0, c.met_min_recall, "below_min_precision")
+            c = Choice(float("inf"), 0.0, 0.0, 0.0, c.met_target, "below_min_precision")
         out[theme] = {**c.as_dict(), "below_min_precision": bool(low), "support": int(y.sum()), "nested": nested}
-        flag = "" if c.met_min_recall else f"  [min_recall not met: {c.rule}]"
+        flag = "" if c.met_target else f"  [{rule.get('rule', 'precision_first')} target not met: {c.rule}]"
         if low:
             flag += f"  [nested precision {nested['precision']:.3f} < min_precision {rule['min_precision']}]"
         print(f"thresholds {theme}: t={c.threshold:.4g} oof P={c.precision:.3f} R={c.recall:.3f}{flag}")

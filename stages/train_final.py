@@ -27,12 +27,11 @@ import pandas as pd
 import sklearn
 
 from stages import paths
+from stages.artifacts import load_embeddings, load_folds
 from stages.atomic import read_json, write_with
 from stages.candidates import family_conf
 from stages.errors import InputError, run_cli
 from stages.families import fit_model
-from stages.features import load_embeddings
-from stages.folds import load_folds
 from stages.params import load_params
 from stages.spaces import fold_indices, leaves, space_of
 

@@ -14,15 +14,12 @@ import pandas as pd
 from stages import paths
 from stages.atomic import write_json, write_with
 from stages.budget import Budget
-from stages.candidates import Candidate, candidate, family_conf
-from stages.errors import InputError, run_cli
-from stages.features import load_fold_matrices
-from stages.fingerprint import fingerprint
-from stages.folds import load_folds
+from stages.candidates import Candidate, candidate
+from stages.errors import run_cli
 from stages.params import load_params
 from stages.processes import run_unordered
 from stages.settled import themes_to_tune
-from stages.spaces import FoldMatrices
+from stages.studies import study_setups
 from stages.tuning import budget_of, tune_theme
 
 
@@ -39,34 +36,6 @@ def progress(done: float, total: float, themes: str, elapsed: float, name: str) 
         end = "\n" if done >= total else ""
         text = f"{name} [{bar:<20}] {themes} themes, ETA {eta:.0f}s"
         print(f"\r\033[K{text}", end=end, file=sys.stderr, flush=True)
-
-
-def study_setups(params: dict, cand: Candidate) -> tuple[dict, dict, FoldMatrices, list[tuple]]:
-    """The family's config, the tuning config, the fold matrices, and per theme (theme, y,
-    seed, fingerprint). The DVC stage and every worker derive study names from this."""
-    for path in (paths.LABELS, paths.FOLDS, paths.features_file(cand.space)):
-        if not path.exists():
-            raise InputError(f"{path}: missing; run `dvc repro features@{cand.space}` first")
-    fam, tuning = family_conf(params, cand.family, cand.space), params["tuning"]
-    labels = pd.read_csv(paths.LABELS, keep_default_na=False)
-    fold, themes = load_folds()
-    setup = [
-        fingerprint(labels["text"].tolist()),
-        fold,
-        params["features"][cand.space],
-        fam["estimator"],
-        fam.get("fixed"),
-        fam.get("select_k"),
-        fam["space"],
-        tuning["early_stop"],
-        tuning["seed"],
-        tuning.get("objective", "pooled"),  # a new objective starts new studies: old trials are not resumed
-    ]
-    setups = []
-    for i, theme in enumerate(themes):
-        y = labels[theme].to_numpy(dtype=int)
-        setups.append((theme, y, tuning["seed"] + i, fingerprint(*setup, y)))
-    return fam, tuning, load_fold_matrices(params, cand.space), setups
 
 
 def cut_note(plan: Budget) -> str:

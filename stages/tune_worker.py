@@ -21,8 +21,8 @@ from stages.errors import InputError, run_cli
 from stages.params import load_params
 from stages.processes import run_unordered
 from stages.settled import themes_to_tune
-from stages.tune import study_setups
-from stages.tuning import Objective, budget_of, make_pruner, make_storage, run_trials, study_name
+from stages.studies import make_storage, study_name, study_setups
+from stages.tuning import Objective, budget_of, make_pruner, run_trials
 
 
 def find_study(storage, name: str, wait: float) -> str:

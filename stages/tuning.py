@@ -1,19 +1,13 @@
-"""Per-theme Optuna studies, with an objective computed only on out-of-fold predictions.
+"""Tuning one theme: the cross-validated objective, the pruner table and the run loop.
 
-Each (theme, candidate) pair (a candidate is a model family on a feature space) is one study in a persistent storage. A study's name carries a
-fingerprint of everything that defines its trials (the theme's labels, the texts, the folds,
-the features, the family's search space, the objective), so a resumed run adds to the same
-study and a changed setup starts a new one; trials from different setups never mix.
+The objective is computed only on out-of-fold predictions. The study mechanics (names,
+storage, exact budgets, dead-trial clean-up) are in ``stages/studies.py``.
 """
 
 from __future__ import annotations
 
-import os
-import random
-import socket
 import time
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,11 +16,19 @@ from optuna.trial import TrialState
 
 from stages.budget import Budget, study_budget
 from stages.families import fit_model, score, suggest
+from stages.pr_sweep import precision_first
 from stages.spaces import FoldMatrices
-from stages.storage_url import refuse_password
-from stages.threshold_rule import choose, policy_score
+from stages.studies import (
+    WORKER,
+    Surplus,
+    claim,
+    early_stop_met,
+    fail_dead_local_trials,
+    finished,
+    make_storage,
+    study_name,
+)
 
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 # Heartbeats, retries and the Wilcoxon pruner are marked experimental in Optuna; they are used on purpose.
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
@@ -53,16 +55,38 @@ def budget_of(family_conf: dict, tuning: dict, mats: FoldMatrices) -> Budget:
     return study_budget(family_conf, tuning, mats.k, max(len(t) for t in mats.train_idx))
 
 
+def fold_scores(family_conf: dict, params: dict, y: np.ndarray, mats: FoldMatrices, seed: int, out: np.ndarray):
+    """The one model-fitting fold loop: fit on fold k's training rows, score its held-out rows
+    into ``out``, and yield (k, the held-out rows, seconds), fold by fold, so a caller can stop."""
+    for k in range(mats.k):
+        start = time.perf_counter()
+        model = fit_model(family_conf, params, seed, mats.X_train[k], y[mats.train_idx[k]])
+        out[mats.valid_idx[k]] = score(model, mats.X_valid[k])
+        yield k, mats.valid_idx[k], time.perf_counter() - start
+
+
 def oof_scores(family_conf: dict, params: dict, y: np.ndarray, mats: FoldMatrices, seed: int) -> np.ndarray:
     """Out-of-fold scores: each row scored by the model fitted on the other folds."""
     out = np.empty(len(y), dtype=float)
-    for k in range(mats.k):
-        model = fit_model(family_conf, params, seed, mats.X_train[k], y[mats.train_idx[k]])
-        out[mats.valid_idx[k]] = score(model, mats.X_valid[k])
+    for _ in fold_scores(family_conf, params, y, mats, seed, out):
+        pass
     return out
 
 
 OBJECTIVES = ("pooled", "fold_mean")
+
+
+def policy_score(y: np.ndarray, s: np.ndarray, min_recall: float) -> float:
+    """Precision at the precision-first threshold for ``min_recall`` (no confidence margin), plus
+    the recall once precision is 1.0; 0 when the recall cannot be reached.
+
+    The rule's own core as the objective keeps tuning, selection and thresholds aligned; it is
+    the same whatever ``thresholds.rule`` is (see README: tuning and threshold recall).
+    """
+    c = precision_first(y, s, min_recall, 0.0, "best_f1")
+    if not c.met_target:
+        return 0.0
+    return c.precision + (c.recall if c.precision >= 1.0 else 0.0)
 
 
 def trial_value(
@@ -107,21 +131,17 @@ class Objective:
         params = suggest(trial, self.family_conf["space"])
         oof = np.empty(len(self.y), dtype=float)
         fold_values, fit_seconds = [], 0.0
-        for k in range(self.mats.k):
-            start = time.perf_counter()
-            model = fit_model(self.family_conf, params, self.seed, self.mats.X_train[k], self.y[self.mats.train_idx[k]])
-            va = self.mats.valid_idx[k]
-            oof[va] = score(model, self.mats.X_valid[k])
+        for k, va, seconds in fold_scores(self.family_conf, params, self.y, self.mats, self.seed, oof):
             fold_values.append(policy_score(self.y[va], oof[va], self.min_recall))  # for the pruner only
-            fit_seconds += time.perf_counter() - start  # fitting, and scoring the fold's rows
+            fit_seconds += seconds  # fitting, and scoring the fold's rows
             trial.report(fold_values[-1], k)
             if k in self.prune_steps and trial.should_prune():
                 trial.set_user_attr("fit_seconds", fit_seconds)
                 raise optuna.TrialPruned()
-        pooled = choose(self.y, oof, self.min_recall, 0.0, "best_f1")
+        pooled = precision_first(self.y, oof, self.min_recall, 0.0, "best_f1")
         trial.set_user_attr("fit_seconds", fit_seconds)
         # one attribute, not three: every attribute is a separate (fsynced) storage write
-        met = bool(pooled.met_min_recall and pooled.precision >= self.min_precision)
+        met = bool(pooled.met_target and pooled.precision >= self.min_precision)
         trial.set_user_attr("oof", {"precision": pooled.precision, "recall": pooled.recall, "early_stop_met": met})
         value = trial_value(self.objective, self.y, oof, self.mats.valid_idx, self.min_recall)
         if self.best is None or value > self.best[0]:  # ties keep the earlier trial, as tune_theme does
@@ -131,105 +151,6 @@ class Objective:
     def oof_of(self, number: int) -> np.ndarray | None:
         """The out-of-fold scores of trial ``number`` if it is this process's best, else None."""
         return self.best[2] if self.best is not None and self.best[1] == number else None
-
-
-HOST = socket.gethostname()
-WORKER = f"{HOST}:{os.getpid()}"
-
-
-class Surplus(Exception):
-    """This trial is beyond the budget, or the early-stop rule already holds: it does not run."""
-
-
-def make_storage(url: str, heartbeat: dict | None = None) -> optuna.storages.BaseStorage:
-    """``journal:<file>`` is Optuna's journal file storage (safe for several processes on one
-    host, needs no server); anything else is an SQLAlchemy URL (``postgresql://...``) for
-    Optuna's RDB storage, with heartbeats so that a crashed worker's trial is retried."""
-    refuse_password(url)
-    if url.startswith("journal:"):
-        from optuna.storages import JournalStorage
-        from optuna.storages.journal import JournalFileBackend
-
-        path = Path(url.removeprefix("journal:"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # An absolute path: Optuna's lock is a symlink to the journal, and a relative target
-        # resolves from the symlink's own folder, so it dangles. Then a lock left by a killed
-        # process is never seen as stale (its mtime cannot be read) and a resumed run spins on
-        # it forever, instead of taking it over after the 30 s grace period.
-        return JournalStorage(JournalFileBackend(str(path.resolve())))
-    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
-    from sqlalchemy.exc import IntegrityError, ProgrammingError
-
-    hb = heartbeat or {}
-    for attempt in range(5):
-        try:
-            return RDBStorage(
-                url,
-                heartbeat_interval=int(hb.get("interval", 10)),
-                grace_period=int(hb.get("grace_period", 30)),
-                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
-            )
-        except (IntegrityError, ProgrammingError):
-            # several processes creating the tables of an empty database at once: one wins, the
-            # others find the tables there on the next try
-            if attempt == 4:
-                raise
-            time.sleep(0.2 + random.random())
-    raise AssertionError("unreachable")
-
-
-# These take a list of trials, not the study: each read of the study is a storage round trip.
-def finished(trials: list[optuna.trial.FrozenTrial]) -> int:
-    return sum(t.state in FINISHED for t in trials)
-
-
-def early_stop_met(trials: list[optuna.trial.FrozenTrial]) -> bool:
-    return any(t.state == TrialState.COMPLETE and t.user_attrs.get("oof", {}).get("early_stop_met") for t in trials)
-
-
-def _slot(t: optuna.trial.FrozenTrial) -> int:
-    """A retried trial keeps the slot of the trial it retries."""
-    from optuna.storages import RetryHeartbeatStaleTrialCallback
-
-    original = RetryHeartbeatStaleTrialCallback.retried_trial_number(t)
-    return t.number if original is None else original
-
-
-def claim(trial: optuna.Trial, budget: int) -> None:
-    """Let the trial run only if it is one of the first ``budget`` live trials.
-
-    Trial numbers come from the storage, so every worker, on any machine, agrees on the order:
-    the budget is met exactly, never overshot by workers starting trials at the same time.
-    """
-    trials = trial.study.get_trials(deepcopy=False)
-    if early_stop_met(trials):
-        raise Surplus()
-    live = [t for t in trials if t.state in (*FINISHED, TrialState.RUNNING, TrialState.WAITING)]
-    mine = _slot(next(t for t in live if t.number == trial.number))
-    if sum(_slot(t) < mine for t in live if t.number != trial.number) >= budget:
-        raise Surplus()
-    trial.set_user_attr("worker", WORKER)
-
-
-def fail_dead_local_trials(study: optuna.Study) -> int:
-    """Journal storage has no heartbeat: fail RUNNING trials whose process on this host is gone."""
-    dead = 0
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        host, _, pid = str(t.user_attrs.get("worker", "")).partition(":")
-        if host == HOST and pid.isdigit() and not _alive(int(pid)):
-            study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
-            dead += 1
-    return dead
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def run_trials(study: optuna.Study, objective: Objective, budget: int, timeout: float | None, wait: bool) -> str:
@@ -261,10 +182,6 @@ def run_trials(study: optuna.Study, objective: Objective, budget: int, timeout: 
                 fail_stale_trials(study)
             else:
                 fail_dead_local_trials(study)
-
-
-def study_name(theme: str, candidate: str, fp: str) -> str:
-    return f"{candidate}:{theme}:{fp}"
 
 
 def tune_theme(

@@ -26,7 +26,7 @@ def test_stage_writes_params_after_a_conf_edit(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "conf", tmp_path / "conf")
     monkeypatch.chdir(tmp_path)
     compose.main([])
-    path = tmp_path / "conf" / "thresholds" / "precision_first.yaml"
+    path = tmp_path / "conf" / "thresholds" / "default.yaml"
     path.write_text(path.read_text().replace("min_recall: 0.5", "min_recall: 0.7"))
     compose.stage()
     params = yaml.safe_load((tmp_path / "params.yaml").read_text())

@@ -12,7 +12,7 @@ import pytest
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
-from stages.tuning import make_storage
+from stages.studies import make_storage
 from tests.dvc_repo import DvcRepo
 from tests.postgres import Postgres
 

@@ -32,7 +32,7 @@ def test_nothing_changed_runs_nothing(repo):
 
 
 def test_threshold_edit_reruns_thresholds_and_evaluation_only(repo):
-    repo.edit("conf/thresholds/precision_first.yaml", "min_recall: 0.5", "min_recall: 0.55")
+    repo.edit("conf/thresholds/default.yaml", "min_recall: 0.5", "min_recall: 0.55")
     ran = set(repo.repro())
     assert {"compose", "thresholds", "package", "evaluate"} <= ran
     assert not ran & (TUNES | {"train_final", "folds", "embed", "features@tfidf", "features@embeddings", "select"})
@@ -76,6 +76,19 @@ def test_exp_run_set_param_reruns_no_tuning_and_metrics_diff_shows_it(repo):
     assert "min_recall: 0.8" in (repo.path / "params.yaml").read_text()
     diff = repo.run("dvc", "metrics", "diff").stdout
     assert "metrics/metrics.json" in diff and "recall" in diff
+    repo.run("git", "checkout", "--", ".")
+    repo.run("dvc", "checkout", "--force")
+
+
+@pytest.mark.parametrize("rule", ["fixed_precision", "cost_ratio"])
+def test_another_threshold_rule_by_name_reruns_only_thresholds_package_evaluate(repo, rule):
+    from tests.dvc_repo import stages_run
+
+    ran = set(stages_run(repo.run("dvc", "exp", "run", "-S", f"thresholds.rule={rule}").stdout))
+    assert ran == {"thresholds", "package", "evaluate"}, ran
+    chosen = json.loads((repo.path / "artifacts/thresholds.json").read_text())["themes"]
+    assert {c["rule"] for c in chosen.values()} <= {rule, "fallback_best_f1", "cost_ratio_tag_nothing"}
+    assert all("met_target" in c for c in chosen.values())
     repo.run("git", "checkout", "--", ".")
     repo.run("dvc", "checkout", "--force")
 

@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 from sklearn.metrics import precision_recall_curve
 
-from stages.threshold_rule import _curve, choose, policy_score, wilson_lower
+from stages.errors import InputError
+from stages.pr_sweep import curve as _curve
+from stages.pr_sweep import precision_first as choose
+from stages.pr_sweep import wilson_lower
+from stages.threshold_rule import RULES
+from stages.threshold_rule import choose as choose_by_name
+from stages.tuning import policy_score
 
 
 def brute_force(y, s, min_recall):
@@ -26,7 +32,7 @@ def test_sweep_matches_brute_force(seed):
     for min_recall in (0.3, 0.5, 0.8):
         c = choose(y, s, min_recall)
         p, r, t = brute_force(y, s, min_recall)
-        assert c.met_min_recall
+        assert c.met_target
         assert (c.precision, c.recall, c.threshold) == pytest.approx((p, r, t))
 
 
@@ -56,7 +62,7 @@ def test_fallback_is_flagged_when_min_recall_unreachable():
     y = np.array([1, 0, 1, 0])
     s = np.array([0.9, 0.8, 0.7, 0.6])
     c = choose(y, s, min_recall=1.0, recall_confidence=0.99)  # the bound on 2 positives never reaches 1.0
-    assert not c.met_min_recall and c.rule == "fallback_best_f1"
+    assert not c.met_target and c.rule == "fallback_best_f1"
     never = choose(y, s, min_recall=1.0, recall_confidence=0.99, fallback="never")
     assert never.threshold == float("inf") and never.rule == "fallback_never"
 
@@ -80,3 +86,49 @@ def test_next_batch_margin_grows_as_the_batch_shrinks():
     c = choose(y, s, 0.5, 0.9, next_positives=40)
     n_eff = 1 / (1 / y.sum() + 1 / 40)
     assert wilson_lower(np.array([c.recall * n_eff]), n_eff, 0.9)[0] >= 0.5
+
+
+def brute_confusion(y, s, t):
+    pred = s >= t
+    return int((pred & (y == 1)).sum()), int((pred & (y == 0)).sum()), int((~pred & (y == 1)).sum())
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_fixed_precision_and_cost_ratio_match_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    y = (rng.random(120) < 0.3).astype(int)
+    y[:3] = 1
+    s = np.round(rng.normal(size=120) + 1.5 * y, 1)
+    base = {"fallback": "never", "next_batch_rows": 0}
+    for target in (0.6, 0.8):
+        c = choose_by_name(y, s, {**base, "rule": "fixed_precision", "target_precision": target})
+        feasible = []
+        for t in np.unique(s):
+            tp, fp, _ = brute_confusion(y, s, t)
+            if tp / (tp + fp) >= target:
+                feasible.append((tp / y.sum(), tp / (tp + fp), t))
+        if feasible:
+            r, p, t = max(feasible)
+            assert c.met_target and (c.recall, c.precision, c.threshold) == pytest.approx((r, p, t))
+        else:
+            assert c.rule == "fallback_never"
+    for ratio in (0.5, 3.0):
+        c = choose_by_name(y, s, {**base, "rule": "cost_ratio", "cost_ratio": ratio})
+        costs = {t: ratio * brute_confusion(y, s, t)[1] + brute_confusion(y, s, t)[2] for t in np.unique(s)}
+        best = min(costs.values())
+        assert (
+            c.met_target
+            and ratio * brute_confusion(y, s, c.threshold)[1] + brute_confusion(y, s, c.threshold)[2] == best
+        )
+
+
+def test_rules_are_chosen_by_name_and_an_unknown_name_says_which_exist():
+    assert list(RULES) == ["precision_first", "fixed_precision", "cost_ratio"]
+    y, s = np.array([1, 0, 1, 0, 0]), np.array([0.8, 0.9, 0.7, 0.2, 0.1])
+    conf = {"rule": "precision_first", "min_recall": 0.5, "recall_confidence": 0.0, "fallback": "best_f1"}
+    assert choose_by_name(y, s, conf) == choose(y, s, 0.5)
+    with pytest.raises(InputError, match="thresholds.rule='nope'; use one of precision_first, fixed_precision"):
+        choose_by_name(y, s, {**conf, "rule": "nope"})
+    # a wrong tag far costlier than a miss: tagging nothing wins, and the theme is not tagged
+    never = choose_by_name(y, s, {"rule": "cost_ratio", "cost_ratio": 100.0})
+    assert never.threshold == float("inf") and not never.met_target and never.rule == "cost_ratio_tag_nothing"

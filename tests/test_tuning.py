@@ -203,7 +203,7 @@ def test_a_candidate_with_one_lucky_fold_loses_to_a_steady_one():
 def test_changing_the_objective_changes_every_study_name(trained, monkeypatch):
     from stages.candidates import candidate
     from stages.params import load_params
-    from stages.tune import study_setups
+    from stages.studies import study_setups
 
     monkeypatch.chdir(trained)
     params = load_params()
