@@ -158,7 +158,7 @@ def main(argv: list[str]) -> None:
     enc = result["encoding"]
     variant = f" with `{' '.join(args.overrides)}`" if args.overrides else ""
     markdown = (
-        f"### {args.dataset}{variant}: precision / recall on test.csv\n\n"
+        f"### {args.dataset}{variant}{f' ({args.tag})' if args.tag else ''}: precision / recall on test.csv\n\n"
         + tabulate(rows, headers, tablefmt="github")
         + f"\n\n(c)'s wall time is the whole `dvc repro` ({len(times)} run(s)), peak memory "
         f"{result['peak_memory_mb']:,.0f} MB (every process of the run together); (a) and (b): median of {reps} "

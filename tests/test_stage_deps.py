@@ -108,3 +108,10 @@ def test_dvc_yaml_paths_are_the_paths_the_code_uses():
             path = next(iter(entry)) if isinstance(entry, dict) else str(entry)
             if path.split("/")[0] in ("artifacts", "metrics", "models"):
                 assert path in known, f"dvc.yaml: stage {name} names {path}, which stages/paths.py does not define"
+
+
+def test_no_entry_point_imports_another():
+    entries = {entry for entry, _ in STAGES.values()} | {"stages/predict.py", "stages/tune_worker.py"}
+    for entry in sorted(entries):
+        others = project_imports(ROOT / entry) & (entries - {entry})
+        assert not others, f"{entry} imports the entry point(s) {sorted(others)}; move shared code to a library module"
