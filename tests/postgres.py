@@ -81,3 +81,17 @@ class Postgres:
             [*self.as_user, self.pg_ctl, "-D", str(self.data), "-m", "immediate", "stop"], capture_output=True
         )
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def running_server(password: str | None = None):
+    """Yield the URL of a throw-away server (for a pytest fixture); skip, or fail under CI, without binaries."""
+    import pytest
+
+    server = Postgres(password=password)
+    if not server.available:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries are missing; .ci/run installs Debian's postgresql package")
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found; install Debian's postgresql package")
+    url = server.start()
+    yield url
+    server.stop()

@@ -2,7 +2,6 @@
 
 import json
 import math
-import os
 import signal
 import subprocess
 import time
@@ -14,7 +13,7 @@ from optuna.trial import TrialState
 
 from stages.studies import make_storage
 from tests.dvc_repo import DvcRepo
-from tests.postgres import Postgres
+from tests.postgres import running_server
 
 BUDGET = 5
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -22,14 +21,7 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 @pytest.fixture
 def pg_url():
-    server = Postgres()
-    if not server.available:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL server binaries are missing; .ci/run installs Debian's postgresql package")
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found; install Debian's postgresql package")
-    url = server.start()
-    yield url
-    server.stop()
+    yield from running_server()
 
 
 def rf_repo(

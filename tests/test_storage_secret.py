@@ -1,6 +1,5 @@
 """No secret in git: the storage URL carries no password; libpq takes it from the environment."""
 
-import os
 from pathlib import Path
 
 import optuna
@@ -9,21 +8,14 @@ import pytest
 from stages.compose import compose
 from stages.errors import InputError
 from tests.dvc_repo import ROOT, DvcRepo
-from tests.postgres import Postgres
+from tests.postgres import running_server
 
 SECRET = "Tr0ub4dor-s3cret-pw"
 
 
 @pytest.fixture
 def pg_with_password():
-    server = Postgres(password=SECRET)
-    if not server.available:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL server binaries are missing; .ci/run installs Debian's postgresql package")
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found; install Debian's postgresql package")
-    url = server.start()
-    yield url
-    server.stop()
+    yield from running_server(SECRET)
 
 
 def test_password_from_the_environment_reaches_the_server_and_lands_nowhere(pg_with_password, tmp_path):
