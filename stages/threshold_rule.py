@@ -5,7 +5,8 @@ Each rule turns one theme's out-of-fold labels and scores into a threshold, by o
 precision-first tagging ask for:
 
 * ``precision_first``: the highest precision whose recall is acceptable (``min_recall``, with the
-  ``recall_confidence`` bound over ``next_batch_rows``); ties and precision 1.0 go to recall.
+  ``recall_confidence`` bound over ``next_batch_rows`` rows, and at least ``min_batch_positives``
+  positives); ties and precision 1.0 go to recall.
 * ``fixed_precision``: the highest recall whose out-of-fold precision is at least
   ``target_precision``; ties go to the higher precision.
 * ``cost_ratio``: the lowest expected cost, ``cost_ratio`` x false positives + false negatives
@@ -77,5 +78,18 @@ def choose(y: np.ndarray, s: np.ndarray, conf: dict) -> Choice:
     name = conf.get("rule", "precision_first")
     if name not in RULES:
         raise InputError(f"params.yaml: thresholds.rule={name!r}; use one of {', '.join(RULES)} (conf/thresholds/)")
-    next_positives = float(conf.get("next_batch_rows", 0)) * float(np.mean(y))
-    return RULES[name](y, s, conf, next_positives)
+    return RULES[name](y, s, conf, next_batch_positives(y, conf))
+
+
+def next_batch_positives(y: np.ndarray, conf: dict) -> float:
+    """Positives the recall bound expects in the next batch: ``next_batch_rows`` x prevalence,
+    but at least ``min_batch_positives``.
+
+    Without the floor a theme with 2 expected positives per batch would be held to recall 0.5
+    on those 2, which only a recall near 0.9 out of fold can promise, paid for in precision.
+    Nobody judges a recall on so few rows; the floor is the count at which one does.
+    """
+    rows = float(conf.get("next_batch_rows", 0))
+    if rows <= 0:
+        return 0.0
+    return max(rows * float(np.mean(y)), float(conf.get("min_batch_positives", 0)))

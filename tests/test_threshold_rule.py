@@ -6,7 +6,7 @@ from stages.errors import InputError
 from stages.pr_sweep import curve as _curve
 from stages.pr_sweep import precision_first as choose
 from stages.pr_sweep import wilson_lower
-from stages.threshold_rule import RULES
+from stages.threshold_rule import RULES, next_batch_positives
 from stages.threshold_rule import choose as choose_by_name
 from stages.tuning import policy_score
 
@@ -86,6 +86,24 @@ def test_next_batch_margin_grows_as_the_batch_shrinks():
     c = choose(y, s, 0.5, 0.9, next_positives=40)
     n_eff = 1 / (1 / y.sum() + 1 / 40)
     assert wilson_lower(np.array([c.recall * n_eff]), n_eff, 0.9)[0] >= 0.5
+
+
+def test_a_rare_theme_is_bounded_on_at_least_min_batch_positives():
+    rng = np.random.default_rng(1)
+    y = (rng.random(20000) < 0.006).astype(int)  # ~2.4 positives in a 400-row batch
+    s = rng.normal(size=20000) + 1.5 * y
+    conf = {"rule": "precision_first", "min_recall": 0.5, "recall_confidence": 0.9, "fallback": "best_f1"}
+    conf |= {"next_batch_rows": 400}
+    assert next_batch_positives(y, conf) == pytest.approx(400 * y.mean())
+    unfloored = choose_by_name(y, s, conf)
+    floored = choose_by_name(y, s, conf | {"min_batch_positives": 30})
+    assert next_batch_positives(y, conf | {"min_batch_positives": 30}) == 30
+    assert floored.recall < unfloored.recall and floored.precision > unfloored.precision
+    assert floored == choose(y, s, 0.5, 0.9, next_positives=30)
+    # a common theme already expects more than the floor: unchanged; next_batch_rows 0 keeps it off
+    common = (rng.random(2000) < 0.2).astype(int)
+    assert next_batch_positives(common, conf | {"min_batch_positives": 30}) == pytest.approx(400 * common.mean())
+    assert next_batch_positives(y, {"next_batch_rows": 0, "min_batch_positives": 30}) == 0
 
 
 def brute_confusion(y, s, t):
