@@ -17,13 +17,40 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import yaml
+from sklearn.metrics import roc_auc_score
 from tabulate import tabulate
 
 from bench.pipeline_targets import DATASETS
-from stages.atomic import write_json, write_text
+from stages import paths
+from stages.atomic import read_json, write_json, write_text
+from stages.label_quality import platt_cross_fitted, self_confidence
+from stages.review import train_lines
 from tests.dvc_repo import ROOT, DvcRepo
 from tests.test_review import flip
+
+
+def flip_auroc(project: Path, flipped: dict[str, set[int]]) -> dict[str, float]:
+    """Per theme, the AUROC of label quality (low first) for telling flipped rows from the rest.
+
+    Recall at k counts a data set's own label errors, which rank among the injected ones, as
+    misses; the AUROC says how far below the bulk of the rows the flipped ones rank.
+    """
+    labels = pd.read_csv(project / paths.LABELS, keep_default_na=False)
+    oof = pd.read_csv(project / paths.SELECTED_OOF)
+    folds = read_json(project / paths.FOLDS)
+    fold = np.asarray(folds["fold"], dtype=int)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["data"]["train"] = str(project / params["data"]["train"])
+    rows = np.asarray(train_lines(params)) - 2  # 0-based row of the training CSV for each labels.csv row
+    out = {}
+    for theme in folds["themes"]:
+        y, s = labels[theme].to_numpy(dtype=int), oof[theme].to_numpy(dtype=float)
+        quality = self_confidence(y, platt_cross_fitted(y, s, fold))
+        out[theme] = float(roc_auc_score(np.isin(rows, list(flipped[theme])), -quality))
+    return out
 
 
 def main(argv: list[str]) -> None:
@@ -54,14 +81,15 @@ def main(argv: list[str]) -> None:
         )
         repo.run("dvc", "repro")
         review = pd.read_csv(repo.path / "metrics/label_review.csv", keep_default_na=False)
+        auroc = flip_auroc(repo.path, flipped)
     rows, per_theme = [], {}
     for theme, part in review.groupby("theme", sort=False):
         k = len(flipped[theme])
         hits = sum(line - 2 in flipped[theme] for line in part.head(k)["line"])
-        per_theme[theme] = {"flipped": k, "hits": hits, "recall_at_k": hits / k}
-        rows.append([theme, k, hits, f"{hits / k:.3f}"])
+        per_theme[theme] = {"flipped": k, "hits": hits, "recall_at_k": hits / k, "auroc": auroc[theme]}
+        rows.append([theme, k, hits, f"{hits / k:.3f}", f"{auroc[theme]:.3f}"])
     mean = statistics.mean(v["recall_at_k"] for v in per_theme.values())
-    rows.append(["mean", "", "", f"{mean:.3f}"])
+    rows.append(["mean", "", "", f"{mean:.3f}", f"{statistics.mean(auroc.values()):.3f}"])
     name = f"label_review_{args.dataset}"
     write_json(
         ROOT / f"bench/results/{name}.json",
@@ -71,8 +99,10 @@ def main(argv: list[str]) -> None:
         f"### {args.dataset}: label review finds flipped labels (`python -m bench.label_review`)\n\n"
         f"{args.rate:.0%} of each theme's training labels toggled (seed {args.seed}), default `dvc repro`; "
         "recall at k = flipped rows among the k top-ranked rows of `metrics/label_review.csv`, k = rows flipped.\n\n"
-        + tabulate(rows, ["theme", "k (flipped)", "flipped in top k", "recall at k"], "github")
-        + "\n"
+        + tabulate(rows, ["theme", "k (flipped)", "flipped in top k", "recall at k", "AUROC"], "github")
+        + "\n\n`AUROC`: how well the label quality ranks flipped rows before the others (0.5 = chance). "
+        "Recall at k counts the data set's own label errors, which the list ranks among the injected "
+        "ones, as misses.\n"
     )
     write_text(ROOT / f"bench/results/{name}.md", markdown)
     print(markdown)
