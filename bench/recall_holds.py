@@ -49,7 +49,7 @@ def summary(metrics: dict, seconds: float) -> dict:
 
 
 def run(data_dir: Path, overrides: list[str], tmp: Path, name: str) -> tuple[DvcRepo, dict]:
-    repo, seconds = timed_repro(tmp / name, data_dir, overrides)
+    repo, seconds, _stages, _peak_mb = timed_repro(tmp / name, data_dir, overrides)
     return repo, summary(json.loads((repo.path / "metrics/metrics.json").read_text()), seconds)
 
 
