@@ -26,7 +26,7 @@ from tabulate import tabulate
 from bench.pipeline_targets import DATASETS
 from stages import paths
 from stages.atomic import read_json, write_json, write_text
-from stages.label_quality import platt_cross_fitted, self_confidence
+from stages.label_quality import ranked
 from stages.review import train_lines
 from tests.dvc_repo import ROOT, DvcRepo
 from tests.test_review import flip
@@ -48,7 +48,7 @@ def flip_auroc(project: Path, flipped: dict[str, set[int]]) -> dict[str, float]:
     out = {}
     for theme in folds["themes"]:
         y, s = labels[theme].to_numpy(dtype=int), oof[theme].to_numpy(dtype=float)
-        quality = self_confidence(y, platt_cross_fitted(y, s, fold))
+        _, _, quality = ranked(y, s, fold)  # the review stage's own label quality, on every row
         out[theme] = float(roc_auc_score(np.isin(rows, list(flipped[theme])), -quality))
     return out
 
