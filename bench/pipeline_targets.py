@@ -20,11 +20,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import yaml
 from tabulate import tabulate
 
-from bench.references import reference_a, reference_b, reference_d, summarise
+from bench.references import load_split, reference_a, reference_b, reference_d, summarise
 from bench.timing import median_seconds, staged_run
 from stages.atomic import write_json, write_text
 from tests.dvc_repo import ROOT, DvcRepo
@@ -78,14 +77,7 @@ def main(argv: list[str]) -> None:
     metrics, tuning, encoding = runs[-1][1], runs[-1][2], runs[-1][3]
     themes = list(metrics["test"]["themes"])
 
-    from stages.labels import split_themes
-
-    def table(path: Path) -> pd.DataFrame:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        lists = [split_themes(c) for c in frame["Themes"]]
-        return pd.DataFrame({"text": frame["Processed Text"], **{t: [int(t in ts) for ts in lists] for t in themes}})
-
-    train, test = table(DATASETS[args.dataset] / "train.csv"), table(DATASETS[args.dataset] / "test.csv")
+    train, test = load_split(DATASETS[args.dataset], themes)
     features = params["features"]["tfidf"]
     refs: dict = {}
 

@@ -9,6 +9,8 @@ None of them sees test.csv while choosing.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
@@ -18,6 +20,18 @@ from sklearn.pipeline import make_pipeline
 
 from stages.scoring import theme_metrics, with_averages
 from stages.spaces import make_vectorizer
+
+
+def load_split(data_dir: Path, themes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A dataset's train.csv and test.csv as a text column plus one 0/1 column per theme."""
+    from stages.labels import split_themes
+
+    def table(path: Path) -> pd.DataFrame:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        lists = [split_themes(c) for c in frame["Themes"]]
+        return pd.DataFrame({"text": frame["Processed Text"], **{t: [int(t in ts) for ts in lists] for t in themes}})
+
+    return table(data_dir / "train.csv"), table(data_dir / "test.csv")
 
 
 def precision_at_min_recall(min_recall: float):

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,13 +42,7 @@ class DvcRepo:
         slice_csv(data_dir / "test.csv", path / "data/test.csv", test_rows)
         for rel, content in (files or {}).items():
             (path / rel).write_text(content)
-        config = path / "conf/config.yaml"
-        text = (
-            config.read_text()
-            .replace("tuning: default", f"tuning: {tuning}")
-            .replace("models: default", f"models: {families}")
-        )
-        config.write_text(text)
+        write_overrides(path / "conf", [f"tuning={tuning}", f"models={families}", *(overrides or [])])
         self.env = {
             **os.environ,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
@@ -63,7 +58,7 @@ class DvcRepo:
         self.run("git", "config", "user.name", "test")
         self.run("dvc", "init", "-q")
         self.run("dvc", "config", "hydra.enabled", "True")
-        self.run(sys.executable, "-m", "stages.compose", *(overrides or []))
+        self.run(sys.executable, "-m", "stages.compose")
         self.commit("initial")
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -84,6 +79,32 @@ class DvcRepo:
         text = path.read_text()
         assert old in text, f"{old!r} not in {rel}"
         path.write_text(text.replace(old, new))
+
+
+def write_overrides(conf: Path, overrides: list[str]) -> None:
+    """Write Hydra overrides into the copy's conf/config.yaml, not only into its params.yaml:
+    `dvc exp run -S` recomposes params.yaml from conf/ and would drop them otherwise.
+
+    ``group=option`` picks a config group's option; ``a.b=value`` (a YAML value) sets a key in
+    the primary config, which Hydra merges last (``_self_`` ends the defaults list)."""
+    config = conf / "config.yaml"
+    tree = yaml.safe_load(config.read_text())
+    for override in overrides:
+        key, sep, value = override.partition("=")
+        if not sep or key[:1] in "+~":
+            raise ValueError(f"override {override!r}: use group=option or a.b=value")
+        if (conf / key).is_dir():
+            entries = [e for e in tree["defaults"] if isinstance(e, dict) and key in e]
+            if not entries:
+                raise ValueError(f"override {override!r}: conf/config.yaml has no `{key}` in its defaults list")
+            entries[0][key] = value
+            continue
+        *parents, leaf = key.split(".")
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(value)
+    config.write_text(yaml.safe_dump(tree, sort_keys=False))
 
 
 def stages_run(output: str) -> list[str]:
