@@ -1,6 +1,7 @@
 """Does recall hold on new data? The pipeline before and after the pooled objective, and the bag.
 
-    python -m bench.recall_holds [--dataset mams_acsa|semeval25|goemotions] [HYDRA_OVERRIDE ...]
+    python -m bench.recall_holds [--dataset mams_acsa|semeval25|goemotions] [--seeds 42 7 ...] [--tag NAME]
+                                 [HYDRA_OVERRIDE ...]
 
 In one invocation, on the dataset's own test split, in throw-away copies of the project:
 - before: ``tuning.objective=fold_mean final.model=refit`` (per-fold mean objective, one refit model);
@@ -9,13 +10,16 @@ In one invocation, on the dataset's own test split, in throw-away copies of the 
   only train_final, package and evaluate rerun).
 For each: macro test precision and recall, the themes with >= 30 test positives whose test recall
 is below 0.45, and per family the mean shortfall (nested recall minus test recall). Extra Hydra
-overrides (e.g. ``models=fast``) apply to all three. Writes bench/results/recall_holds_<dataset>.{json,md}.
+overrides (e.g. ``models=fast``) apply to all three. ``--seeds`` repeats all three per seed (folds and
+sampler), since one split's test figures differ by a few hundredths from seed to seed. Writes
+bench/results/recall_holds_<dataset>[_<tag>].{json,md}.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -53,57 +57,87 @@ def run(data_dir: Path, overrides: list[str], tmp: Path, name: str) -> tuple[Dvc
     return repo, summary(json.loads((repo.path / "metrics/metrics.json").read_text()), seconds)
 
 
+def run_seed(data: Path, overrides: list[str], tmp: Path) -> dict:
+    """before, refit and bag on one fold/sampler seed (``overrides`` may set it)."""
+    results = {}
+    _, results["before"] = run(data, [*overrides, *BEFORE], tmp, "before")
+    repo, results["refit"] = run(data, [*overrides, "final.model=refit"], tmp, "refit")
+    repo.commit("refit")
+    start = time.perf_counter()
+    repo.run("dvc", "exp", "run", "-S", "final.model=bag")
+    metrics = json.loads((repo.path / "metrics/metrics.json").read_text())
+    results["bag"] = summary(metrics, time.perf_counter() - start)
+    return results
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=sorted(DATASETS), default="mams_acsa")
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", help="repeat on these folds.seed = tuning.seed values (default: the config's)"
+    )
+    parser.add_argument("--tag", default="", help="suffix of the result files")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args(argv)
     data = DATASETS[args.dataset]
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="bench-recall-") as tmp:
-        _, results["before"] = run(data, [*args.overrides, *BEFORE], Path(tmp), "before")
-        repo, results["refit"] = run(data, [*args.overrides, "final.model=refit"], Path(tmp), "refit")
-        repo.commit("refit")
-        start = time.perf_counter()
-        repo.run("dvc", "exp", "run", "-S", "final.model=bag")
-        metrics = json.loads((repo.path / "metrics/metrics.json").read_text())
-        results["bag"] = summary(metrics, time.perf_counter() - start)
-    out = {"dataset": args.dataset, "overrides": args.overrides, "results": results}
-    name = f"recall_holds_{args.dataset}"
-    write_json(ROOT / f"bench/results/{name}.json", out)
+    name = f"recall_holds_{args.dataset}{'_' + args.tag if args.tag else ''}"
+    out: dict = {"dataset": args.dataset, "overrides": args.overrides, "seeds": {}}
+    for seed in args.seeds or [None]:
+        seeded = [] if seed is None else [f"folds.seed={seed}", f"tuning.seed={seed}"]
+        with tempfile.TemporaryDirectory(prefix="bench-recall-") as tmp:
+            out["seeds"][str(seed or "config")] = run_seed(data, [*args.overrides, *seeded], Path(tmp))
+        write_json(ROOT / f"bench/results/{name}.json", out)
     write_text(ROOT / f"bench/results/{name}.md", markdown(out))
     print(markdown(out))
 
 
+VARIANTS = (
+    ("before: fold_mean + refit", "before"),
+    ("after: pooled + refit (default)", "refit"),
+    ("pooled + bag", "bag"),
+)
+
+
 def markdown(out: dict) -> str:
-    results = out["results"]
-    families = sorted({f for r in results.values() for f in r["mean_shortfall_by_family"]})
+    seeds = out["seeds"]
+    families = sorted({f for r in seeds.values() for v in r.values() for f in v["mean_shortfall_by_family"]})
     rows = []
-    for label, key in (
-        ("before: fold_mean + refit", "before"),
-        ("after: pooled + refit (default)", "refit"),
-        ("pooled + bag", "bag"),
-    ):
-        r = results[key]
-        low = ", ".join(f"{t} {v:.3f}" for t, v in r["themes_30plus_below_0.45"].items()) or "none"
-        rows.append(
-            [label, f"{r['macro_precision']:.3f} / {r['macro_recall']:.3f}", low, f"{r['mean_shortfall']:+.3f}"]
-            + [
-                f"{r['mean_shortfall_by_family'][f]:+.3f}" if f in r["mean_shortfall_by_family"] else ""
-                for f in families
-            ]
-        )
+    for seed, results in seeds.items():
+        for label, key in VARIANTS:
+            r = results[key]
+            low = ", ".join(f"{t} {v:.3f}" for t, v in r["themes_30plus_below_0.45"].items()) or "none"
+            rows.append(
+                ([seed] if len(seeds) > 1 else [])
+                + [label, f"{r['macro_precision']:.3f} / {r['macro_recall']:.3f}", low, f"{r['mean_shortfall']:+.3f}"]
+                + [
+                    f"{r['mean_shortfall_by_family'][f]:+.3f}" if f in r["mean_shortfall_by_family"] else ""
+                    for f in families
+                ]
+            )
+    if len(seeds) > 1:
+        for label, key in VARIANTS:
+            p = statistics.mean(r[key]["macro_precision"] for r in seeds.values())
+            rec = statistics.mean(r[key]["macro_recall"] for r in seeds.values())
+            below = sum(len(r[key]["themes_30plus_below_0.45"]) for r in seeds.values())
+            short = statistics.mean(r[key]["mean_shortfall"] for r in seeds.values())
+            rows.append(["mean", label, f"{p:.3f} / {rec:.3f}", f"{below} in all seeds", f"{short:+.3f}"])
     variant = f" with `{' '.join(out['overrides'])}`" if out["overrides"] else ""
+    seeds_note = (
+        f" Seeds (`folds.seed` = `tuning.seed`): {', '.join(seeds)}; each seed's three runs share its folds."
+        if len(seeds) > 1
+        else ""
+    )
     return (
         f"### {out['dataset']}{variant}: recall on test.csv (`python -m bench.recall_holds`)\n\n"
         + tabulate(
             rows,
-            ["pipeline", "macro P / R", "themes with >= 30 test positives below R 0.45", "mean shortfall"]
+            (["seed"] if len(seeds) > 1 else [])
+            + ["pipeline", "macro P / R", "themes with >= 30 test positives below R 0.45", "mean shortfall"]
             + [f"shortfall {f}" for f in families],
             tablefmt="github",
         )
         + "\n\nShortfall: nested-CV recall minus test recall, mean over themes (per family: over the themes "
-        "that selected it). All three measured in this run.\n"
+        f"that selected it). All measured in this run.{seeds_note}\n"
     )
 
 
