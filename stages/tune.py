@@ -12,30 +12,17 @@ import time
 import pandas as pd
 
 from stages import paths
+from stages.artifacts import load_folds
 from stages.atomic import write_json, write_with
 from stages.budget import Budget
 from stages.candidates import Candidate, candidate
 from stages.errors import run_cli
 from stages.params import load_params
 from stages.processes import run_unordered
+from stages.run_progress import RunProgress, theme_weight
 from stages.settled import themes_to_tune
 from stages.studies import study_setups
 from stages.tuning import budget_of, tune_theme
-
-
-def progress(done: float, total: float, themes: str, elapsed: float, name: str) -> None:
-    """An overall bar with an ETA, on a terminal only; logs stay one line per finished theme.
-
-    Progress is counted in the cost model's reference seconds of the finished themes' budgets
-    (``stages/budget.py``), so a costly theme moves the bar more than a cheap one; the ETA scales
-    the elapsed time by what is left of the budget.
-    """
-    if sys.stderr.isatty() and total > 0:
-        bar = "#" * int(20 * done / total)
-        eta = elapsed * (total - done) / done if done > 0 else float("nan")
-        end = "\n" if done >= total else ""
-        text = f"{name} [{bar:<20}] {themes} themes, ETA {eta:.0f}s"
-        print(f"\r\033[K{text}", end=end, file=sys.stderr, flush=True)
 
 
 def cut_note(plan: Budget) -> str:
@@ -63,7 +50,9 @@ def run(family: str, space: str) -> None:
     setups = [s for s in setups if s[0] in themes]
     tasks = [(theme, cand.name, fam, y, tuning, seed, fp) for theme, y, seed, fp in setups]
     plans = {theme: budget_of(fam, tuning, mats) for theme in themes}
-    weight = {t: p.trials * (p.trial_cost or 1.0) for t, p in plans.items()}
+    fold, all_themes = load_folds()
+    bar = RunProgress.for_stage(params, cand, fold, all_themes)
+    per_theme = theme_weight(params, cand, fold)
     start = time.perf_counter()
     results = {}
     for res in run_unordered(tune_theme, tasks, mats, tuning["n_jobs"]):
@@ -77,8 +66,7 @@ def run(family: str, space: str) -> None:
             f"[{res['stop_reason']}, {res['seconds']:.1f}s]{cut_note(plans[res['theme']])}",
             flush=True,
         )
-        done = sum(weight[t] for t in results)
-        progress(done, sum(weight.values()), f"{len(results)}/{len(tasks)}", time.perf_counter() - start, cand.stage)
+        bar.draw(per_theme * len(results), f"{len(results)}/{len(tasks)}", last=len(results) == len(tasks))
     out = paths.tune_dir(cand.name, cand.costly)
     oof = pd.DataFrame({t: results[t]["oof"] for t in themes})
     write_with(out / "oof.csv", lambda p: oof.to_csv(p, index=False, float_format="%.9g"))
