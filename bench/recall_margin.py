@@ -25,24 +25,12 @@ import yaml
 from tabulate import tabulate
 
 from bench.pipeline_targets import DATASETS, timed_repro
-from bench.recall_holds import summary
+from bench.recall_holds import summary, test_summary
 from bench.references import load_split, reference_b
 from stages.atomic import write_json, write_text
 from tests.dvc_repo import ROOT, stages_run
 
 TUNING_STAGES = ("tune@", "tune_costly@", "select", "train_final")
-
-
-def test_summary(test: dict) -> dict:
-    """Macro test P/R and the themes with >= 30 test positives below recall 0.45."""
-    themes = test["themes"]
-    return {
-        "macro_precision": test["macro"]["precision"],
-        "macro_recall": test["macro"]["recall"],
-        "themes_30plus_below_0.45": {
-            t: m["recall"] for t, m in themes.items() if m["support"] >= 30 and m["recall"] < 0.45
-        },
-    }
 
 
 def main(argv: list[str]) -> None:
