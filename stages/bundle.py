@@ -24,6 +24,7 @@ from stages.encoder import Encoder, resolve_model, sha256_of
 from stages.errors import InputError
 from stages.families import score
 from stages.spaces import leaves
+from stages.stable_pickle import stable
 
 DEFAULT_BUNDLE = Path("models/bundle.joblib")
 
@@ -103,7 +104,7 @@ def manifest_path(bundle: Path) -> Path:
 
 
 def save_bundle(tagger: ThemeTagger, path: Path = DEFAULT_BUNDLE) -> dict:
-    write_with(path, lambda p: joblib.dump(tagger, p))
+    write_with(path, lambda p: joblib.dump(stable(tagger), p))
     manifest = {
         "bundle": path.name,
         "sha256": sha256_of(path),

@@ -34,6 +34,7 @@ from stages.errors import InputError, run_cli
 from stages.families import fit_model
 from stages.params import load_params
 from stages.spaces import fold_indices, leaves, space_of
+from stages.stable_pickle import stable
 
 MODES = ("bag", "refit")
 
@@ -76,7 +77,7 @@ def main() -> None:
         "themes": list(selection),
         "sklearn_version": sklearn.__version__,
     }
-    write_with(paths.FINAL_MODELS, lambda p: joblib.dump(final, p))
+    write_with(paths.FINAL_MODELS, lambda p: joblib.dump(stable(final), p))
     print(f"train_final: {len(models)} themes x {len(featurizers)} model(s) each ({mode}) on {len(texts)} rows")
 
 

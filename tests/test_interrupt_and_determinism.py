@@ -80,7 +80,15 @@ def two_runs(tmp_path_factory):
 
 
 @pytest.mark.parametrize(
-    "output", ["metrics/metrics.json", "artifacts/thresholds.json", "artifacts/selection.json", "metrics/results.md"]
+    "output",
+    [
+        "metrics/metrics.json",
+        "artifacts/thresholds.json",
+        "artifacts/selection.json",
+        "metrics/results.md",
+        "artifacts/final_models.joblib",
+        "models/bundle.joblib",
+    ],
 )
 def test_two_clean_runs_with_the_same_seed_agree(two_runs, output):
     a, b = ((r.path / output).read_bytes() for r in two_runs)
