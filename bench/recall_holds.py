@@ -46,6 +46,11 @@ def test_summary(test: dict) -> dict:
     }
 
 
+def short_themes(low: dict[str, float]) -> str:
+    """``themes_30plus_below_0.45`` as table text."""
+    return ", ".join(f"{t} {v:.3f}" for t, v in low.items()) or "none"
+
+
 def summary(metrics: dict, seconds: float) -> dict:
     test = metrics["test"]["themes"]
     audit = metrics["recall_audit"]
@@ -114,7 +119,7 @@ def markdown(out: dict) -> str:
     for seed, results in seeds.items():
         for label, key in VARIANTS:
             r = results[key]
-            low = ", ".join(f"{t} {v:.3f}" for t, v in r["themes_30plus_below_0.45"].items()) or "none"
+            low = short_themes(r["themes_30plus_below_0.45"])
             rows.append(
                 ([seed] if len(seeds) > 1 else [])
                 + [label, f"{r['macro_precision']:.3f} / {r['macro_recall']:.3f}", low, f"{r['mean_shortfall']:+.3f}"]

@@ -25,7 +25,7 @@ import yaml
 from tabulate import tabulate
 
 from bench.pipeline_targets import DATASETS, timed_repro
-from bench.recall_holds import summary, test_summary
+from bench.recall_holds import short_themes, summary, test_summary
 from bench.references import load_split, reference_b
 from stages.atomic import write_json, write_text
 from tests.dvc_repo import ROOT, stages_run
@@ -86,14 +86,14 @@ def main(argv: list[str]) -> None:
 def markdown(out: dict) -> str:
     rows = []
     for value, r in out["margins"].items():
-        low = ", ".join(f"{t} {v:.3f}" for t, v in r["themes_30plus_below_0.45"].items()) or "none"
+        low = short_themes(r["themes_30plus_below_0.45"])
         ran = r["stages_run"] if isinstance(r["stages_run"], str) else ", ".join(r["stages_run"]) or "none"
         rows.append(
             [f"pipeline, recall_confidence {value}", f"{r['macro_precision']:.3f} / {r['macro_recall']:.3f}", low, ran]
         )
     if "reference_b" in out:
         b = out["reference_b"]
-        low = ", ".join(f"{t} {v:.3f}" for t, v in b["themes_30plus_below_0.45"].items()) or "none"
+        low = short_themes(b["themes_30plus_below_0.45"])
         rows.append(
             ["(b) TunedThresholdClassifierCV", f"{b['macro_precision']:.3f} / {b['macro_recall']:.3f}", low, ""]
         )

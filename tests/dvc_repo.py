@@ -12,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from stages.compose import _set
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -99,11 +101,7 @@ def write_overrides(conf: Path, overrides: list[str]) -> None:
                 raise ValueError(f"override {override!r}: conf/config.yaml has no `{key}` in its defaults list")
             entries[0][key] = value
             continue
-        *parents, leaf = key.split(".")
-        node = tree
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = yaml.safe_load(value)
+        _set(tree, key, yaml.safe_load(value))
     config.write_text(yaml.safe_dump(tree, sort_keys=False))
 
 
