@@ -1,6 +1,7 @@
 """Does the label review find wrong labels? Flip 3% of each theme's labels, run, count the hits.
 
-    python -m bench.label_review [--dataset mams_acsa|semeval25] [--rate 0.03] [HYDRA_OVERRIDE ...]
+    python -m bench.label_review [--dataset mams_acsa|semeval25] [--rate 0.03] [--keep DIR]
+                                [HYDRA_OVERRIDE ...]
 
 In a fresh throw-away copy of the project, each theme is toggled on ``rate`` of the training
 rows (never emptying a row, so no row is dropped), and the default `dvc repro` runs. Per theme,
@@ -58,9 +59,13 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--dataset", choices=sorted(DATASETS), default="mams_acsa")
     parser.add_argument("--rate", type=float, default=0.03)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", type=Path, help="leave the run's copy here (a new folder), to study the ranking")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="review-") as tmp:
+        if args.keep:
+            tmp = str(args.keep.resolve())
+            Path(tmp).mkdir(parents=True)
         data = Path(tmp) / "noisy"
         data.mkdir()
         train = pd.read_csv(DATASETS[args.dataset] / "train.csv", dtype=str, keep_default_na=False)

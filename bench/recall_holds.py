@@ -1,7 +1,7 @@
 """Does recall hold on new data? The pipeline before and after the pooled objective, and the bag.
 
     python -m bench.recall_holds [--dataset mams_acsa|semeval25|goemotions] [--seeds 42 7 ...] [--tag NAME]
-                                 [HYDRA_OVERRIDE ...]
+                                 [--reuse DIR] [HYDRA_OVERRIDE ...]
 
 In one invocation, on the dataset's own test split, in throw-away copies of the project:
 - before: ``tuning.objective=fold_mean final.model=refit`` (per-fold mean objective, one refit model);
@@ -10,8 +10,11 @@ In one invocation, on the dataset's own test split, in throw-away copies of the 
   only train_final, package and evaluate rerun).
 For each: macro test precision and recall, the themes with >= 30 test positives whose test recall
 is below 0.45, and per family the mean shortfall (nested recall minus test recall). Extra Hydra
-overrides (e.g. ``models=fast``) apply to all three. ``--seeds`` repeats all three per seed (folds and
-sampler), since one split's test figures differ by a few hundredths from seed to seed. Writes
+overrides (e.g. ``models=fast``) apply to all three. ``--seeds`` repeats all three per seed (folds
+and sampler), since one split's test figures differ by a few hundredths from seed to seed.
+``--reuse DIR`` takes the refit run from a kept, tuned copy with ``final.model=refit`` (checked: same composed
+parameters, clean ``dvc status``) and runs the bag there, so a dataset that takes an hour to tune is
+tuned once for refit, not twice. Writes
 bench/results/recall_holds_<dataset>[_<tag>].{json,md}.
 """
 
@@ -25,10 +28,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
 from tabulate import tabulate
 
 from bench.pipeline_targets import DATASETS, timed_repro
 from stages.atomic import write_json, write_text
+from stages.compose import compose
 from tests.dvc_repo import ROOT, DvcRepo
 
 BEFORE = ["tuning.objective=fold_mean", "final.model=refit"]
@@ -51,7 +56,7 @@ def short_themes(low: dict[str, float]) -> str:
     return ", ".join(f"{t} {v:.3f}" for t, v in low.items()) or "none"
 
 
-def summary(metrics: dict, seconds: float) -> dict:
+def summary(metrics: dict, seconds: float | None) -> dict:
     test = metrics["test"]["themes"]
     audit = metrics["recall_audit"]
     return {
@@ -71,12 +76,30 @@ def run(data_dir: Path, overrides: list[str], tmp: Path, name: str) -> tuple[Dvc
     return repo, summary(json.loads((repo.path / "metrics/metrics.json").read_text()), seconds)
 
 
-def run_seed(data: Path, overrides: list[str], tmp: Path) -> dict:
+def kept_refit(path: Path, overrides: list[str]) -> tuple[DvcRepo, dict]:
+    """The refit run from a kept, tuned copy, after checking that it is the run this benchmark
+    would make: same composed parameters, nothing out of date. Its quality figures are what a new
+    run would give (two clean runs are byte-identical); its time is not measured here."""
+    repo = DvcRepo.open(path.resolve())
+    want = yaml.safe_load(compose(ROOT / "conf", [*overrides, "final.model=refit"]))
+    have = yaml.safe_load((repo.path / "params.yaml").read_text())
+    if have != want:
+        raise SystemExit(f"{path}/params.yaml: not the defaults with {overrides}; reuse only a copy tuned with them")
+    status = repo.run("dvc", "status", "-q", check=False)
+    if status.returncode != 0:
+        raise SystemExit(f"{path}: `dvc status` is not clean; run `dvc repro` there first")
+    return repo, summary(json.loads((repo.path / "metrics/metrics.json").read_text()), None)
+
+
+def run_seed(data: Path, overrides: list[str], tmp: Path, reuse: Path | None = None) -> dict:
     """before, refit and bag on one fold/sampler seed (``overrides`` may set it)."""
     results = {}
+    if reuse:
+        repo, results["refit"] = kept_refit(reuse, overrides)
+    else:
+        repo, results["refit"] = run(data, [*overrides, "final.model=refit"], tmp, "refit")
+        repo.commit("refit")
     _, results["before"] = run(data, [*overrides, *BEFORE], tmp, "before")
-    repo, results["refit"] = run(data, [*overrides, "final.model=refit"], tmp, "refit")
-    repo.commit("refit")
     start = time.perf_counter()
     repo.run("dvc", "exp", "run", "-S", "final.model=bag")
     metrics = json.loads((repo.path / "metrics/metrics.json").read_text())
@@ -91,15 +114,22 @@ def main(argv: list[str]) -> None:
         "--seeds", type=int, nargs="+", help="repeat on these folds.seed = tuning.seed values (default: the config's)"
     )
     parser.add_argument("--tag", default="", help="suffix of the result files")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        help="a tuned copy with final.model=refit (e.g. `bench.recall_margin --keep DIR`) to take refit and bag from",
+    )
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args(argv)
+    if args.reuse and args.seeds:
+        parser.error("--reuse takes one tuned copy, so not --seeds")
     data = DATASETS[args.dataset]
     name = f"recall_holds_{args.dataset}{'_' + args.tag if args.tag else ''}"
     out: dict = {"dataset": args.dataset, "overrides": args.overrides, "seeds": {}}
     for seed in args.seeds or [None]:
         seeded = [] if seed is None else [f"folds.seed={seed}", f"tuning.seed={seed}"]
         with tempfile.TemporaryDirectory(prefix="bench-recall-") as tmp:
-            out["seeds"][str(seed or "config")] = run_seed(data, [*args.overrides, *seeded], Path(tmp))
+            out["seeds"][str(seed or "config")] = run_seed(data, [*args.overrides, *seeded], Path(tmp), args.reuse)
         write_json(ROOT / f"bench/results/{name}.json", out)
     write_text(ROOT / f"bench/results/{name}.md", markdown(out))
     print(markdown(out))

@@ -22,6 +22,19 @@ def slice_csv(src: Path, dst: Path, rows: int | None) -> None:
     pd.read_csv(src, dtype=str, keep_default_na=False).head(rows).to_csv(dst, index=False)
 
 
+def _env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "DVC_NO_ANALYTICS": "1",
+        "DVC_NO_UPDATER": "1",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+
+
 class DvcRepo:
     def __init__(
         self,
@@ -45,16 +58,7 @@ class DvcRepo:
         for rel, content in (files or {}).items():
             (path / rel).write_text(content)
         write_overrides(path / "conf", [f"tuning={tuning}", f"models={families}", *(overrides or [])])
-        self.env = {
-            **os.environ,
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-            "DVC_NO_ANALYTICS": "1",
-            "DVC_NO_UPDATER": "1",
-            "GIT_AUTHOR_NAME": "t",
-            "GIT_AUTHOR_EMAIL": "t@example.com",
-            "GIT_COMMITTER_NAME": "t",
-            "GIT_COMMITTER_EMAIL": "t@example.com",
-        }
+        self.env = _env()
         self.run("git", "init", "-q")
         self.run("git", "config", "user.email", "test@example.com")
         self.run("git", "config", "user.name", "test")
@@ -62,6 +66,13 @@ class DvcRepo:
         self.run("dvc", "config", "hydra.enabled", "True")
         self.run(sys.executable, "-m", "stages.compose")
         self.commit("initial")
+
+    @classmethod
+    def open(cls, path: Path) -> DvcRepo:
+        """An existing copy (e.g. one a benchmark kept with ``--keep``), without creating anything."""
+        repo = cls.__new__(cls)
+        repo.path, repo.env = path, _env()
+        return repo
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         proc = subprocess.run(args, cwd=self.path, env=self.env, capture_output=True, text=True)
