@@ -5,9 +5,9 @@
 
 In one invocation, on the dataset's own test split, in throw-away copies of the project:
 - before: ``tuning.objective=fold_mean final.model=refit`` (per-fold mean objective, one refit model);
-- refit:  the pooled objective with ``final.model=refit`` (the defaults);
-- bag:    the pooled objective with ``final.model=bag`` (a `dvc exp run` on the refit copy, so
-  only train_final, package and evaluate rerun).
+- refit:  the pooled objective with ``final.model=refit``;
+- bag:    the pooled objective with ``final.model=bag`` (the defaults; a `dvc exp run` on the refit
+  copy, so only train_final, package and evaluate rerun).
 For each: macro test precision and recall, the themes with >= 30 test positives whose test recall
 is below 0.45, and per family the mean shortfall (nested recall minus test recall). Extra Hydra
 overrides (e.g. ``models=fast``) apply to all three. ``--seeds`` repeats all three per seed (folds
@@ -137,8 +137,8 @@ def main(argv: list[str]) -> None:
 
 VARIANTS = (
     ("before: fold_mean + refit", "before"),
-    ("after: pooled + refit (default)", "refit"),
-    ("pooled + bag", "bag"),
+    ("after: pooled + refit", "refit"),
+    ("pooled + bag (default)", "bag"),
 )
 
 

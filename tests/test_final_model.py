@@ -33,12 +33,7 @@ def copy_of(trained, tmp_path):
     os.chdir(old)
 
 
-def test_bag_members_reproduce_the_out_of_fold_scores_the_threshold_was_chosen_on(copy_of):
-    from stages import package, train_final
-
-    trained = copy_of("final", model="bag")
-    train_final.main()
-    package.main()
+def test_bag_is_the_default_and_its_members_reproduce_the_out_of_fold_scores_the_threshold_was_chosen_on(trained):
     tagger = load_bundle(trained / "models/bundle.joblib")
     assert tagger.mode == "bag" and len(tagger.featurizers) == 5
     assert all(len(m) == 5 for m in tagger.models.values())
@@ -55,7 +50,12 @@ def test_bag_members_reproduce_the_out_of_fold_scores_the_threshold_was_chosen_o
             np.testing.assert_allclose(member, oof[theme].to_numpy()[rows], rtol=0, atol=1e-3)
 
 
-def test_refit_is_the_default_one_model_per_theme(trained):
+def test_refit_gives_one_model_per_theme_fitted_on_every_row(copy_of):
+    from stages import package, train_final
+
+    trained = copy_of("final", model="refit")
+    train_final.main()
+    package.main()
     tagger = load_bundle(trained / "models/bundle.joblib")
     assert tagger.mode == "refit" and len(tagger.featurizers) == 1
     assert all(len(m) == 1 for m in tagger.models.values())
