@@ -38,6 +38,7 @@ def rf_repo(
         ("n_trials: 2", f"n_trials: {BUDGET}"),
         ("storage: journal:.optuna/journal.log", f"storage: {url}"),
         ("min_precision: 0.9", "min_precision: 1.01"),  # the early-stop rule never ends a study here
+        ("timeout: 30", "timeout: null"),  # the budget, not the clock: a loaded machine must not cut a study
         ("seed: 42", f"seed: {seed}"),
         ("interval: 10", "interval: 1"),
         ("grace_period: 30", "grace_period: 3"),
