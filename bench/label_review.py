@@ -62,11 +62,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--keep", type=Path, help="leave the run's copy here (a new folder), to study the ranking")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="review-") as tmp:
-        if args.keep:
-            tmp = str(args.keep.resolve())
-            Path(tmp).mkdir(parents=True)
-        data = Path(tmp) / "noisy"
+    with tempfile.TemporaryDirectory(prefix="review-") as scratch:
+        tmp = args.keep.resolve() if args.keep else Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
+        data = tmp / "noisy"
         data.mkdir()
         train = pd.read_csv(DATASETS[args.dataset] / "train.csv", dtype=str, keep_default_na=False)
         flipped = flip(train, args.rate, args.seed)
@@ -76,7 +75,7 @@ def main(argv: list[str]) -> None:
         )
         overrides = [f"review.top_k={max(len(v) for v in flipped.values())}", *args.overrides]
         repo = DvcRepo(
-            Path(tmp) / "p",
+            tmp / "p",
             train_rows=None,
             test_rows=None,
             families="default",

@@ -12,9 +12,9 @@ For each: macro test precision and recall, the themes with >= 30 test positives 
 is below 0.45, and per family the mean shortfall (nested recall minus test recall). Extra Hydra
 overrides (e.g. ``models=fast``) apply to all three. ``--seeds`` repeats all three per seed (folds
 and sampler), since one split's test figures differ by a few hundredths from seed to seed.
-``--reuse DIR`` takes the refit run from a kept, tuned copy with ``final.model=refit`` (checked: same composed
-parameters, clean ``dvc status``) and runs the bag there, so a dataset that takes an hour to tune is
-tuned once for refit, not twice. Writes
+``--reuse DIR`` takes the refit run from a kept, tuned copy with ``final.model=refit`` (checked:
+same composed parameters, clean ``dvc status``) and runs the bag there, so a dataset that takes
+an hour to tune is tuned once for refit, not twice. Writes
 bench/results/recall_holds_<dataset>[_<tag>].{json,md}.
 """
 
@@ -117,7 +117,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--reuse",
         type=Path,
-        help="a tuned copy with final.model=refit (e.g. `bench.recall_margin --keep DIR`) to take refit and bag from",
+        help="a tuned copy with final.model=refit (`bench.recall_margin --keep DIR final.model=refit`)",
     )
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args(argv)

@@ -4,7 +4,8 @@ Rule (``select.criterion``): ``objective`` takes the highest tuning objective (`
 by default the rule's precision at the early-stop recall on the pooled out-of-fold scores, plus
 the recall once that precision is 1.0), ties broken by out-of-fold average precision;
 ``average_precision`` uses average precision alone. Every candidate's scores come from the same
-folds, so they compare fairly across families and spaces. It never reads threshold parameters, so a threshold change cannot change the models.
+folds, so they compare fairly across families and spaces. It never reads threshold parameters,
+so a threshold change cannot change the models.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ def test_bag_is_the_default_and_its_members_reproduce_the_out_of_fold_scores_the
             np.testing.assert_allclose(member, oof[theme].to_numpy()[rows], rtol=0, atol=1e-3)
 
 
-def test_refit_gives_one_model_per_theme_fitted_on_every_row(copy_of):
+def test_refit_gives_one_model_per_theme(copy_of):
     from stages import package, train_final
 
     trained = copy_of("final", model="refit")
