@@ -4,6 +4,11 @@
 (b) the same inside scikit-learn's ``TunedThresholdClassifierCV`` (5-fold), choosing the
     threshold for maximum precision subject to recall >= ``min_recall``.
 (d) (b) on sentence embeddings (the pipeline's encoder) instead of TF-IDF.
+(e) (b)'s model with the pipeline's own threshold rule, recall margin included, and its final
+    model (``final.model``: the fold models' average, or a refit): the threshold is chosen on
+    its out-of-fold scores over folds made as the pipeline makes them. (b) keeps no margin, so it buys
+    its precision with recall that may not hold on new data; (e) asks for the same recall as the
+    pipeline, so (c) - (e) is what the pipeline's models and features add.
 None of them sees test.csv while choosing.
 """
 
@@ -81,6 +86,51 @@ def reference_d(
     encoder = Encoder.from_conf(embeddings)
     E_train, E_test = encoder.encode(train["text"].tolist()), encoder.encode(test["text"].tolist())
     return _tuned_threshold(LogisticRegression(max_iter=2000), E_train, E_test, train, test, themes, min_recall)
+
+
+def reference_e_scores(
+    train: pd.DataFrame, test: pd.DataFrame, themes: list[str], features: dict, folds: dict, final: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(e)'s out-of-fold scores on train and its scores on test, one column per theme.
+
+    The TF-IDF is fitted once per fold (it sees no label), as the pipeline's features stage does.
+    Test is scored as ``final.model`` says: ``bag`` averages the fold models (each with its own
+    fold's TF-IDF), ``refit`` refits one model on every row.
+    """
+    from stages.folds import make_folds
+
+    fold = make_folds(train[themes], int(folds["k"]), int(folds["seed"]))
+    k_folds = int(fold.max()) + 1
+    oof = pd.DataFrame(0.0, index=train.index, columns=themes)
+    bagged = pd.DataFrame(0.0, index=test.index, columns=themes)
+    for k in range(k_folds):
+        fit, held = fold != k, fold == k
+        vectorizer = make_vectorizer(features).fit(train["text"][fit])
+        X_fit, X_held = vectorizer.transform(train["text"][fit]), vectorizer.transform(train["text"][held])
+        X_test = vectorizer.transform(test["text"])
+        for theme in themes:
+            model = LogisticRegression(max_iter=2000).fit(X_fit, train[theme].to_numpy()[fit])
+            oof.loc[held, theme] = model.predict_proba(X_held)[:, 1]
+            bagged[theme] += model.predict_proba(X_test)[:, 1] / k_folds
+    if final == "bag":
+        return oof, bagged
+    vectorizer = make_vectorizer(features).fit(train["text"])
+    X_train, X_test = vectorizer.transform(train["text"]), vectorizer.transform(test["text"])
+    refit = {t: LogisticRegression(max_iter=2000).fit(X_train, train[t].to_numpy()) for t in themes}
+    return oof, pd.DataFrame({t: m.predict_proba(X_test)[:, 1] for t, m in refit.items()})
+
+
+def reference_e(train: pd.DataFrame, test: pd.DataFrame, scores: tuple[pd.DataFrame, pd.DataFrame], rule: dict) -> dict:
+    """(e): per theme, the pipeline's threshold rule (``thresholds`` params) on (e)'s out-of-fold scores."""
+    from stages.threshold_rule import choose
+
+    oof, test_scores = scores
+    per_theme = {}
+    for theme in oof.columns:
+        choice = choose(train[theme].to_numpy(), oof[theme].to_numpy(), rule)
+        per_theme[theme] = theme_metrics(test[theme].to_numpy(), test_scores[theme].to_numpy(), choice.threshold)
+        per_theme[theme]["threshold"] = float(choice.threshold)
+    return with_averages(per_theme)
 
 
 def summarise(result: dict, min_recall: float, early_stop: dict) -> dict:
