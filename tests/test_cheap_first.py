@@ -4,6 +4,7 @@ import json
 
 import pandas as pd
 
+from bench.gap_skip import studies
 from tests.trained import train_slice
 
 
@@ -24,3 +25,10 @@ def test_costly_family_skips_settled_themes_and_select_still_covers_every_theme(
     assert all(set(selection[t]["candidates"]) == {"logreg-tfidf", "nb-tfidf"} for t in themes - met)
     report = json.loads((path / "metrics/tuning.json").read_text())
     assert report["settled"] == {"nb-tfidf": costly["settled"]}
+    # bench/gap_skip.py replays its rule on exactly these files: one study per unsettled theme,
+    # with every finished trial in order
+    found = studies(path)
+    assert {s["theme"] for s in found} == themes - met and {s["candidate"] for s in found} == {"nb-tfidf"}
+    done = {r["theme"]: r["trials_complete"] for r in costly["themes"]}
+    assert all(len(s["values"]) == len(s["fit_seconds"]) == done[s["theme"]] for s in found)
+    assert all(s["cheap_best"] == selection[s["theme"]]["candidates"]["logreg-tfidf"]["objective"] for s in found)
