@@ -38,11 +38,16 @@ class Postgres:
         self.root = Path(tempfile.mkdtemp(prefix="pg-test-"))
         self.data = self.root / "pgdata"
         self.port = free_port()
-        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        # runuser lives in /usr/sbin, which a non-login shell's PATH may leave out
+        runuser = shutil.which("runuser") or next(
+            (p for p in ("/usr/sbin/runuser", "/sbin/runuser") if os.access(p, os.X_OK)), None
+        )
+        self.as_user = [runuser, "-u", "postgres", "--"] if os.geteuid() == 0 and runuser else []
+        self.needs_runuser = os.geteuid() == 0 and runuser is None
 
     @property
     def available(self) -> bool:
-        return bool(self.initdb and self.pg_ctl)
+        return bool(self.initdb and self.pg_ctl) and not self.needs_runuser
 
     def _run(self, *args: str) -> None:
         proc = subprocess.run([*self.as_user, *args], capture_output=True, text=True)
@@ -89,9 +94,14 @@ def running_server(password: str | None = None):
 
     server = Postgres(password=password)
     if not server.available:
+        why = (
+            "runuser not found (as root the server runs as the postgres user); install util-linux"
+            if server.needs_runuser
+            else "PostgreSQL server binaries (initdb, pg_ctl) not found; install Debian's postgresql package"
+        )
         if os.environ.get("CI"):
-            pytest.fail("PostgreSQL server binaries are missing; .ci/run installs Debian's postgresql package")
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found; install Debian's postgresql package")
+            pytest.fail(f"{why} (.ci/run installs the server package)")
+        pytest.skip(why)
     url = server.start()
     yield url
     server.stop()
