@@ -28,6 +28,7 @@ import yaml
 from sklearn.metrics import roc_auc_score
 from tabulate import tabulate
 
+from bench.copies import default_copy, kept_copy
 from bench.pipeline_targets import DATASETS
 from stages import paths
 from stages.atomic import read_json, write_json, write_text
@@ -94,9 +95,7 @@ def main(argv: list[str]) -> None:
                 raise SystemExit(
                     f"{data / 'train.csv'}: not {args.dataset} flipped at rate {args.rate}, seed {args.seed}"
                 )
-            repo = DvcRepo.open(tmp / "p")
-            if repo.run("dvc", "status", "-q", check=False).returncode != 0:
-                raise SystemExit(f"{repo.path}: `dvc status` is not clean; run `dvc repro` there first")
+            repo = kept_copy(tmp / "p")
         else:
             repo = run_noisy(args.dataset, tmp, train, overrides)
         review = pd.read_csv(repo.path / "metrics/label_review.csv", keep_default_na=False)
@@ -146,15 +145,7 @@ def run_noisy(dataset: str, tmp: Path, train: pd.DataFrame, overrides: list[str]
     data.mkdir()
     train.to_csv(data / "train.csv", index=False)
     pd.read_csv(DATASETS[dataset] / "test.csv", dtype=str, keep_default_na=False).to_csv(data / "test.csv", index=False)
-    repo = DvcRepo(
-        tmp / "p",
-        train_rows=None,
-        test_rows=None,
-        families="default",
-        tuning="default",
-        data_dir=data,
-        overrides=overrides,
-    )
+    repo = default_copy(tmp / "p", data, overrides)
     repo.run("dvc", "repro")
     return repo
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 from tabulate import tabulate
 
+from bench.copies import default_copy
 from bench.references import load_split, reference_a, reference_b, reference_d, summarise
 from bench.timing import median_seconds, staged_run
 from stages.atomic import write_json, write_text
@@ -39,15 +40,7 @@ def timed_repro(path: Path, data_dir: Path, overrides: list[str]) -> tuple[DvcRe
     """A fresh copy of the project at ``path`` (no Optuna storage, no DVC cache), the whole
     dataset, the default config plus ``overrides``; its `dvc repro` time, seconds per stage and
     peak memory (MB, the whole process tree)."""
-    repo = DvcRepo(
-        path,
-        train_rows=None,
-        test_rows=None,
-        families="default",
-        tuning="default",
-        data_dir=data_dir,
-        overrides=overrides,
-    )
+    repo = default_copy(path, data_dir, overrides)
     seconds, stages, peak_mb, output = staged_run(["dvc", "repro"], repo.path, repo.env)
     (ROOT / "bench/results/logs").mkdir(parents=True, exist_ok=True)
     write_text(ROOT / f"bench/results/logs/{path.name}.log", output)

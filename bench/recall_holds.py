@@ -28,12 +28,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
 from tabulate import tabulate
 
+from bench.copies import kept_copy
 from bench.pipeline_targets import DATASETS, timed_repro
 from stages.atomic import write_json, write_text
-from stages.compose import compose
 from tests.dvc_repo import ROOT, DvcRepo
 
 BEFORE = ["tuning.objective=fold_mean", "final.model=refit"]
@@ -80,14 +79,7 @@ def kept_refit(path: Path, overrides: list[str]) -> tuple[DvcRepo, dict]:
     """The refit run from a kept, tuned copy, after checking that it is the run this benchmark
     would make: same composed parameters, nothing out of date. Its quality figures are what a new
     run would give (two clean runs are byte-identical); its time is not measured here."""
-    repo = DvcRepo.open(path.resolve())
-    want = yaml.safe_load(compose(ROOT / "conf", [*overrides, "final.model=refit"]))
-    have = yaml.safe_load((repo.path / "params.yaml").read_text())
-    if have != want:
-        raise SystemExit(f"{path}/params.yaml: not the defaults with {overrides}; reuse only a copy tuned with them")
-    status = repo.run("dvc", "status", "-q", check=False)
-    if status.returncode != 0:
-        raise SystemExit(f"{path}: `dvc status` is not clean; run `dvc repro` there first")
+    repo = kept_copy(path, [*overrides, "final.model=refit"])
     return repo, summary(json.loads((repo.path / "metrics/metrics.json").read_text()), None)
 
 

@@ -30,28 +30,15 @@ from pathlib import Path
 import yaml
 from tabulate import tabulate
 
+from bench.copies import kept_copy
 from bench.pipeline_targets import DATASETS, timed_repro
 from bench.recall_holds import short_themes, summary, test_summary
 from bench.references import load_split, reference_b, reference_e, reference_e_scores
 from stages.atomic import write_json, write_text
-from stages.compose import compose
-from tests.dvc_repo import ROOT, DvcRepo, stages_run
+from tests.dvc_repo import ROOT, stages_run
 
 TUNING_STAGES = ("tune@", "tune_costly@", "select")
 UNTUNED = ("final", "thresholds")  # what the threshold experiments may change on a reused copy
-
-
-def reused(path: Path, overrides: list[str]) -> DvcRepo:
-    """A kept, tuned copy, after checking it was tuned with these parameters and is up to date."""
-    repo = DvcRepo.open(path.resolve())
-    want = yaml.safe_load(compose(ROOT / "conf", overrides))
-    have = yaml.safe_load((repo.path / "params.yaml").read_text())
-    differ = sorted(k for k in want.keys() | have.keys() if k not in UNTUNED and want.get(k) != have.get(k))
-    if differ:
-        raise SystemExit(f"{path}/params.yaml: {', '.join(differ)} differ from the defaults with {overrides}")
-    if repo.run("dvc", "status", "-q", check=False).returncode != 0:
-        raise SystemExit(f"{path}: `dvc status` is not clean; run `dvc repro` there first")
-    return repo
 
 
 def main(argv: list[str]) -> None:
@@ -72,7 +59,7 @@ def main(argv: list[str]) -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-margin-") as tmp:
         if args.reuse:
-            repo, default = reused(args.reuse, args.overrides), None
+            repo, default = kept_copy(args.reuse, args.overrides, ignore=UNTUNED), None
         else:
             repo, seconds, _stages, peak_mb = timed_repro(args.keep or Path(tmp) / "copy", data, args.overrides)
             repo.commit("tuned")
