@@ -68,15 +68,18 @@ class ThemeTagger:
                         found.setdefault(f.key, f.encoder)
         return list(found.values())
 
-    def matrices(self, texts: list[str]) -> list[dict]:
-        """Per member, each space's matrix of ``texts``; shared featurizers run once."""
-        cache: dict = {}
+    def matrices(self, texts: list[str], cache: dict | None = None) -> list[dict]:
+        """Per member, each space's matrix of ``texts``; shared featurizers run once.
+
+        ``cache`` (featurizer key -> matrix) is filled as a side effect, for a caller that also
+        wants the encoder's vectors of the same texts without encoding them twice."""
+        cache = {} if cache is None else cache
         return [{space: f.transform(texts, cache) for space, f in member.items()} for member in self.featurizers]
 
-    def scores(self, texts: Sequence[str]) -> pd.DataFrame:
+    def scores(self, texts: Sequence[str], cache: dict | None = None) -> pd.DataFrame:
         """One column per theme; a row with empty or missing text gets NaN (no score, no theme)."""
         texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
-        Xs = self.matrices(texts)
+        Xs = self.matrices(texts, cache)
         out = pd.DataFrame(
             {
                 t: np.mean([score(m, X[self.spaces[t]]) for m, X in zip(models, Xs, strict=True)], axis=0)

@@ -10,7 +10,8 @@ from stages import paths
 from stages.atomic import write_json, write_text, write_with
 from stages.errors import InputError, run_cli
 from stages.input_csv import read_csv
-from stages.labels import expand, label_test_set
+from stages.label_fixes import decisions_table, read_ledger
+from stages.labels import expand, label_test_set, theme_normaliser
 from stages.params import load_params
 
 
@@ -21,12 +22,31 @@ def theme_report_markdown(report: dict) -> str:
     ]
     lines = ["# Theme report", "", tabulate(rows, ["theme", "positives", "status"], tablefmt="github"), ""]
     lines += [f"- {n}" for n in report["notes"]]
+    lines += ledger_markdown(report.get("fixes"))
     if report.get("test"):
         test = report["test"]
         lines.append(f"- test.csv: {test['rows']} rows scored, {len(test['dropped_rows'])} dropped")
         for theme, n in test["themes_not_trained"].items():
             lines.append(f"- test.csv theme {theme!r} ({n} rows) was not trained: it is not scored")
     return "\n".join(lines) + "\n"
+
+
+def ledger_markdown(fixes: dict | None) -> list[str]:
+    """What the review ledger did: each applied fix, each stale decision, and the keep count."""
+    if not fixes:
+        return []
+    out = ["", f"## Label fixes ({fixes['path']})", ""]
+    out.append(
+        f"{len(fixes['applied'])} applied, {len(fixes['kept'])} labels confirmed (keep), {len(fixes['stale'])} stale."
+    )
+    if fixes["applied"]:
+        rows = [[f["ledger"], f["theme"], f["decision"], capped(f["rows"], 3)] for f in fixes["applied"]]
+        out += ["", tabulate(rows, ["ledger", "theme", "decision", "training rows changed"], tablefmt="github")]
+    if fixes["stale"]:
+        rows = [[f["ledger"], f["theme"], f["decision"], f["reason"]] for f in fixes["stale"]]
+        out += ["", "Stale decisions (nothing changed; delete them from the ledger when you like):", ""]
+        out += [tabulate(rows, ["ledger", "theme", "decision", "why stale"], tablefmt="github")]
+    return out
 
 
 def capped(names: list[str], shown: int = 5) -> str:
@@ -40,7 +60,9 @@ def main() -> None:
     data, labels = params["data"], params["labels"]
     columns = [data["text_column"], data["themes_column"]]
     frame = read_csv(data["train"], columns, "labelled training CSV")
-    result = expand(frame, data, labels, params["folds"]["k"])
+    fixes_path = data.get("fixes")
+    decisions = read_ledger(fixes_path, theme_normaliser(labels)) if fixes_path else []
+    result = expand(frame, data, labels, params["folds"]["k"], decisions)
     if not result.texts:
         raise InputError(
             f"{data['train']}: every row was dropped (empty text or no themes); fill in column {data['text_column']!r}"
@@ -64,7 +86,10 @@ def main() -> None:
         "dropped_rows": result.dropped_rows,
         "notes": result.notes,
         "test": None,
+        "fixes": {"path": str(fixes_path), **result.ledger.as_dict()} if decisions else None,
     }
+    # every decision in the ledger, so the review leaves out the pairs a reviewer already decided
+    write_with(paths.DECISIONS, lambda p: decisions_table(decisions).to_csv(p, index=False))
     test_path = Path(data.get("test") or "")
     themes = list(result.labels.columns)
     if data.get("test") and test_path.is_file():
@@ -81,7 +106,11 @@ def main() -> None:
     write_json(paths.THEME_REPORT, report)
     write_text(paths.THEME_REPORT_MD, theme_report_markdown(report))
     left = f"; left out: {capped(list(result.left_out))} (why: {paths.THEME_REPORT_MD})" if result.left_out else ""
-    print(f"expand_labels: {len(result.texts)} rows, {len(themes)} themes kept{left}")
+    fixed = ""
+    if decisions:
+        led = result.ledger
+        fixed = f"; label fixes: {len(led.applied)} applied, {len(led.kept)} kept, {len(led.stale)} stale"
+    print(f"expand_labels: {len(result.texts)} rows, {len(themes)} themes kept{left}{fixed}")
 
 
 if __name__ == "__main__":

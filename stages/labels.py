@@ -8,6 +8,7 @@ import pandas as pd
 
 from stages.errors import InputError
 from stages.input_csv import row_label
+from stages.label_fixes import Decision, LedgerReport, apply_ledger, text_fingerprint
 
 
 def split_themes(cell: str, separator: str = ",", lowercase: bool = True, aliases: dict | None = None) -> list[str]:
@@ -16,17 +17,21 @@ def split_themes(cell: str, separator: str = ",", lowercase: bool = True, aliase
     The separator is matched without its surrounding spaces, so ``a,b``, ``a, b`` and
     ``a , b`` agree; empty pieces (a trailing comma) vanish; inner runs of spaces collapse.
     """
-    aliases = aliases or {}
     sep = separator.strip() or separator
     out: list[str] = []
     for piece in str(cell).split(sep):
-        theme = " ".join(piece.split())
-        if lowercase:
-            theme = theme.lower()
-        theme = aliases.get(theme, theme)
+        theme = normalise_theme(piece, lowercase, aliases)
         if theme and theme not in out:
             out.append(theme)
     return out
+
+
+def normalise_theme(name: str, lowercase: bool = True, aliases: dict | None = None) -> str:
+    """One theme name as the pipeline spells it: inner spaces collapsed, lower-cased, aliased."""
+    theme = " ".join(str(name).split())
+    if lowercase:
+        theme = theme.lower()
+    return (aliases or {}).get(theme, theme)
 
 
 @dataclass
@@ -38,6 +43,7 @@ class LabelSet:
     dropped_rows: list[dict] = field(default_factory=list)  # {"row": "line N", "reason": ...}
     notes: list[str] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)  # each kept row's 0-based index in the CSV's data rows
+    ledger: LedgerReport | None = None  # what data/label_fixes.csv changed, and which decisions are stale
 
 
 def _normalise_aliases(aliases: dict | None, lowercase: bool) -> dict[str, str]:
@@ -67,19 +73,31 @@ def wrong_separator(theme_lists: list[list[str]], separator: str) -> tuple[str, 
     return None
 
 
-def expand(frame: pd.DataFrame, data: dict, labels: dict, k_folds: int) -> LabelSet:
-    """Validate rows and build the label matrix for the themes that can be learned."""
+def theme_normaliser(labels: dict):
+    """The function that spells a theme name as ``labels`` (lowercase, aliases) says."""
+    aliases = _normalise_aliases(labels.get("aliases"), labels["lowercase"])
+    return lambda name: normalise_theme(name, labels["lowercase"], aliases)
+
+
+def expand(
+    frame: pd.DataFrame, data: dict, labels: dict, k_folds: int, decisions: list[Decision] | None = None
+) -> LabelSet:
+    """Validate rows, apply the review ledger's ``decisions``, and build the label matrix for the
+    themes that can be learned."""
     text_col, themes_col = data["text_column"], data["themes_column"]
     aliases = _normalise_aliases(labels.get("aliases"), labels["lowercase"])
+    all_lists = [split_themes(c, data["separator"], labels["lowercase"], aliases) for c in frame[themes_col]]
+    ledger = None
+    if decisions is not None:
+        all_lists, ledger = apply_ledger([text_fingerprint(t) for t in frame[text_col]], all_lists, decisions)
     texts: list[str] = []
     theme_lists: list[list[str]] = []
     dropped: list[dict] = []
     rows: list[int] = []
-    for i, (text, cell) in enumerate(zip(frame[text_col], frame[themes_col], strict=True)):
+    for i, (text, themes) in enumerate(zip(frame[text_col], all_lists, strict=True)):
         if not str(text).strip():
             dropped.append({"row": row_label(i), "reason": "empty text"})
             continue
-        themes = split_themes(cell, data["separator"], labels["lowercase"], aliases)
         if not themes and labels["empty_themes"] == "drop":
             dropped.append({"row": row_label(i), "reason": "no themes"})
             continue
@@ -116,7 +134,7 @@ def expand(frame: pd.DataFrame, data: dict, labels: dict, k_folds: int) -> Label
         notes.append(f"{n_conflict} texts appear more than once with different themes; all rows are kept")
     if dropped:
         notes.append(f"{len(dropped)} rows dropped (see dropped_rows)")
-    return LabelSet(texts, matrix, counts_dict, left_out, dropped, notes, rows)
+    return LabelSet(texts, matrix, counts_dict, left_out, dropped, notes, rows, ledger)
 
 
 def label_test_set(frame: pd.DataFrame, data: dict, labels: dict, themes: list[str]) -> tuple[pd.DataFrame, dict]:

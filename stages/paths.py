@@ -7,6 +7,7 @@ LABELS = ARTIFACTS / "labels.csv"
 TEST_LABELS = ARTIFACTS / "test_labels.csv"
 FOLDS = ARTIFACTS / "folds.json"
 TEXTS = ARTIFACTS / "texts.csv"
+DECISIONS = ARTIFACTS / "decisions.csv"  # the review ledger's decisions, normalised
 EMBEDDINGS = ARTIFACTS / "embeddings.npy"
 FEATURES_DIR = ARTIFACTS / "features"
 TUNE_DIR = ARTIFACTS / "tune"
@@ -28,6 +29,9 @@ METRICS_JSON = METRICS / "metrics.json"
 RESULTS_MD = METRICS / "results.md"
 LABEL_REVIEW = METRICS / "label_review.csv"
 LABEL_REVIEW_MD = METRICS / "label_review.md"
+LABEL_NEXT = METRICS / "label_next.csv"
+LABEL_NEXT_TASKS = METRICS / "label_next.json"  # the same batch as Label Studio import tasks
+LABEL_NEXT_MD = METRICS / "label_next.md"
 PR_CV_DIR = METRICS / "pr_cv"
 PR_TEST_DIR = METRICS / "pr_test"
 

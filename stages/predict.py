@@ -10,7 +10,6 @@ empty or missing). The file is read and written in chunks, so memory stays bound
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -19,7 +18,8 @@ import pandas as pd
 
 from stages.atomic import atomic_path, write_json
 from stages.bundle import DEFAULT_BUNDLE, ThemeTagger, load_bundle
-from stages.errors import InputError, run_cli
+from stages.errors import run_cli
+from stages.input_csv import read_csv_chunks
 from stages.tag_summary import TagSummary
 
 PREDICTED = "Predicted Themes"
@@ -44,34 +44,6 @@ def tag_frame(
     return out, hits
 
 
-def _chunks(path: Path, chunksize: int, text_column: str):
-    if not path.is_file():
-        raise InputError(f"{path}: no such file; pass the CSV to tag with --input")
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: file is empty; it needs a header row with a {text_column!r} column")
-    done = 0
-    try:
-        reader = pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=chunksize, encoding="utf-8-sig")
-        for chunk in reader:
-            if done == 0 and text_column not in chunk.columns:
-                found = ", ".join(map(repr, chunk.columns))
-                raise InputError(
-                    f"{path}: no column {text_column!r} (columns found: {found}); rename it or pass --text-column"
-                )
-            done += len(chunk)
-            yield chunk
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 (after data row {done}); re-save the file as UTF-8") from None
-    except (pd.errors.ParserError, csv.Error) as exc:
-        raise InputError(
-            f"{path}: cannot parse as CSV after data row {done} ({str(exc).strip()}); check quoting"
-        ) from None
-    except pd.errors.EmptyDataError:
-        raise InputError(
-            f"{path}: no header row; the first line must name the columns, including {text_column!r}"
-        ) from None
-
-
 def predict_file(
     tagger: ThemeTagger,
     input_path: Path,
@@ -84,7 +56,7 @@ def predict_file(
     with atomic_path(output_path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             header = True
-            for chunk in _chunks(input_path, chunksize, text_column):
+            for chunk in read_csv_chunks(input_path, chunksize, text_column, "rename it or pass --text-column"):
                 tagged, hits = tag_frame(tagger, chunk, text_column, with_scores)
                 tagged.to_csv(fh, index=False, header=header)
                 header = False

@@ -2,6 +2,10 @@
 
 Ranked by the label quality of ``stages/label_quality.py`` on the selected candidate's
 out-of-fold scores. It reads no threshold parameter, so a threshold experiment does not rerun it.
+A (text, theme) pair that has a decision in the review ledger (``data/label_fixes.csv``) is
+never listed again. The CSV has empty ``decision`` and ``note`` columns for the reviewer;
+``python -m stages.fold_review`` folds the filled-in ones into the ledger. The CSV is a
+persistent output, so this stage can refuse to overwrite decisions that were not folded in yet.
 """
 
 from __future__ import annotations
@@ -12,19 +16,24 @@ import pandas as pd
 from stages import paths
 from stages.artifacts import load_folds
 from stages.atomic import read_json, write_text, write_with
-from stages.errors import run_cli
+from stages.errors import InputError, run_cli
 from stages.input_csv import read_csv
+from stages.label_fixes import decided_pairs, decisions_from_table, text_fingerprint
 from stages.label_quality import ranked
 from stages.labels import expand
 from stages.params import load_params
 
 
-def train_lines(params: dict) -> list[int]:
+def train_lines(params: dict, decisions: pd.DataFrame) -> list[int]:
     """The line in the training CSV (header = line 1) of each row of artifacts/labels.csv."""
     data = params["data"]
     frame = read_csv(data["train"], [data["text_column"], data["themes_column"]], "labelled training CSV")
-    kept = expand(frame, data, params["labels"], params["folds"]["k"]).rows
+    kept = expand(frame, data, params["labels"], params["folds"]["k"], decisions_from_table(decisions)).rows
     return [i + 2 for i in kept]
+
+
+def load_decisions() -> pd.DataFrame:
+    return pd.read_csv(paths.DECISIONS, dtype=str, keep_default_na=False)
 
 
 def review_frame(params: dict) -> pd.DataFrame:
@@ -32,13 +41,17 @@ def review_frame(params: dict) -> pd.DataFrame:
     oof = pd.read_csv(paths.SELECTED_OOF)
     selection = read_json(paths.SELECTION)
     fold, themes = load_folds()
-    lines = np.asarray(train_lines(params))
+    decisions = load_decisions()
+    lines = np.asarray(train_lines(params, decisions))
+    fingerprints = np.asarray([text_fingerprint(t) for t in labels["text"]], dtype=object)
+    decided = decided_pairs(decisions)
     top_k = int(params["review"]["top_k"])
     parts = []
     for theme in themes:
         y, s = labels[theme].to_numpy(dtype=int), oof[theme].to_numpy(dtype=float)
         order, p, quality = ranked(y, s, fold)
-        top = order[:top_k]
+        order = [i for i in order if (fingerprints[i], theme) not in decided]
+        top = np.asarray(order[:top_k], dtype=int)
         parts.append(
             pd.DataFrame(
                 {
@@ -51,6 +64,9 @@ def review_frame(params: dict) -> pd.DataFrame:
                     "label_quality": quality[top],
                     "candidate": selection[theme]["candidate"],
                     "text": labels["text"].to_numpy()[top],
+                    "fingerprint": fingerprints[top],
+                    "decision": "",
+                    "note": "",
                 }
             )
         )
@@ -68,6 +84,10 @@ def markdown(table: pd.DataFrame, shown: int, csv_name: str) -> str:
         "scale by a sigmoid fitted on the other folds); `quality` is the probability of the given label "
         "(self-confidence): low means check this label. A wrong label here costs precision or recall.",
         "",
+        f"To act on a row, write `add`, `remove` or `keep` (the label is right) in its `decision` cell in "
+        f"`{csv_name}`, then run `python -m stages.fold_review` and `dvc repro`: the decision goes to the "
+        "review ledger (`data.fixes`), is applied on top of the training CSV, and the pair is not listed again.",
+        "",
     ]
     for theme, rows in table.groupby("theme", sort=False):
         head.append(f"## {theme}\n")
@@ -81,8 +101,26 @@ def markdown(table: pd.DataFrame, shown: int, csv_name: str) -> str:
     return "\n".join(head)
 
 
+def unfolded_decisions(path, decided: set[tuple[str, str]]) -> int:
+    """How many filled-in decisions in an existing review CSV are not in the ledger yet."""
+    if not path.is_file():
+        return 0
+    old = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "decision" not in old.columns:
+        return 0
+    filled = old[old["decision"].str.strip() != ""]
+    return sum((fp, theme) not in decided for fp, theme in zip(filled["fingerprint"], filled["theme"], strict=True))
+
+
 def main() -> None:
     params = load_params()
+    decided = decided_pairs(load_decisions())
+    pending = unfolded_decisions(paths.LABEL_REVIEW, decided)
+    if pending:
+        raise InputError(
+            f"{paths.LABEL_REVIEW}: {pending} filled-in decisions are not in the ledger yet and would be "
+            "overwritten; fold them in with `python -m stages.fold_review`, then run `dvc repro` again"
+        )
     table = review_frame(params)
     write_with(paths.LABEL_REVIEW, lambda p: table.to_csv(p, index=False, float_format="%.6g"))
     write_text(paths.LABEL_REVIEW_MD, markdown(table, int(params["review"]["show"]), paths.LABEL_REVIEW.as_posix()))

@@ -9,6 +9,42 @@ from pathlib import Path
 from tests.dvc_repo import ROOT, slice_csv
 
 
+def run_stages(overrides: list[str], review: bool = True) -> None:
+    """Compose ``overrides`` in the current folder and run every training stage in DVC's order,
+    by calling the stages' own entry points (no dvc)."""
+    import yaml
+
+    from stages import (
+        compose,
+        embed,
+        evaluate,
+        expand_labels,
+        features,
+        folds,
+        package,
+        select,
+        thresholds,
+        train_final,
+        tune,
+    )
+    from stages import review as review_stage
+
+    compose.main(overrides)
+    models = yaml.safe_load(Path("params.yaml").read_text())["models"]
+    expand_labels.main()
+    folds.main()
+    embed.main()
+    for space in models["spaces"]:
+        features.main(["--space", space])
+        for fam in models["families"]:
+            tune.run(fam, space)
+    for space in models["spaces"]:  # as DVC orders them: after every tune@ stage
+        for fam in models["costly"]:
+            tune.run(fam, space)
+    for stage in (select, *([review_stage] if review else []), thresholds, train_final, package, evaluate):
+        stage.main()
+
+
 def train_slice(
     path: Path,
     train_rows: int = 600,
@@ -18,21 +54,6 @@ def train_slice(
     costly: str = "[]",
     data_dir: Path = ROOT / "data",
 ) -> Path:
-    from stages import (
-        compose,
-        embed,
-        evaluate,
-        expand_labels,
-        features,
-        folds,
-        package,
-        review,
-        select,
-        thresholds,
-        train_final,
-        tune,
-    )
-
     shutil.copytree(ROOT / "conf", path / "conf")
     (path / "data").mkdir()
     slice_csv(data_dir / "train.csv", path / "data/train.csv", train_rows)
@@ -40,21 +61,9 @@ def train_slice(
     old = Path.cwd()
     os.chdir(path)
     try:
-        compose.main(
+        run_stages(
             ["tuning=smoke", f"models.families={families}", f"models.costly={costly}", f"models.spaces={spaces}"]
         )
-        expand_labels.main()
-        folds.main()
-        embed.main()
-        for space in spaces.strip("[]").split(","):
-            features.main(["--space", space])
-            for fam in families.strip("[]").split(","):
-                tune.run(fam, space)
-        for space in spaces.strip("[]").split(","):  # as DVC orders them: after every tune@ stage
-            for fam in filter(None, costly.strip("[]").split(",")):
-                tune.run(fam, space)
-        for stage in (select, review, thresholds, train_final, package, evaluate):
-            stage.main()
     finally:
         os.chdir(old)
     return path

@@ -1,0 +1,163 @@
+"""What to label next: a batch near each needy theme's threshold, diverse, never a text already
+labelled; its Label Studio export; and appending a labelled batch to the training CSV."""
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from stages import append_batch, suggest
+from stages.bundle import load_bundle
+from stages.errors import InputError
+from stages.label_fixes import text_fingerprint
+from stages.label_next import ThemeNeed, allot
+from stages.label_studio import labelled_rows
+from tests.dvc_repo import ROOT
+
+BATCH = 30
+
+
+@pytest.fixture
+def project(trained, tmp_path, monkeypatch):
+    """A copy of the trained slice with a pool: unseen sample rows, some training texts again
+    (one re-cased and re-spaced), a repeat within the pool, and an empty text."""
+    path = tmp_path / "p"
+    shutil.copytree(trained, path, ignore=shutil.ignore_patterns(".optuna"))
+    sample = pd.read_csv(ROOT / "data/train.csv", dtype=str, keep_default_na=False)
+    train = pd.read_csv(path / "data/train.csv", dtype=str, keep_default_na=False)
+    unseen = sample.iloc[len(train) : len(train) + 600]["Processed Text"].tolist()
+    again = train["Processed Text"].iloc[:20].tolist()
+    again[0] = "  " + again[0].upper().replace(" ", "   ") + " "
+    pool = pd.DataFrame({"Processed Text": [*unseen, *again, unseen[3], ""], "source": "survey"})
+    pool.to_csv(path / "data/unlabeled.csv", index=False)
+    params = yaml.safe_load((path / "params.yaml").read_text())
+    params["suggest"]["batch_rows"] = BATCH
+    (path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    monkeypatch.chdir(path)
+    return path
+
+
+def test_batch_is_near_thresholds_diverse_and_new(project):
+    suggest.main()
+    batch = pd.read_csv(project / "metrics/label_next.csv", dtype=str, keep_default_na=False)
+    train = pd.read_csv(project / "data/train.csv", dtype=str, keep_default_na=False)
+    assert len(batch) == BATCH
+    assert list(batch.columns[:2]) == ["Processed Text", "Themes"] and "source" in batch.columns
+    fps = [text_fingerprint(t) for t in batch["Processed Text"]]
+    assert len(set(fps)) == BATCH  # no repeats
+    assert not set(fps) & {text_fingerprint(t) for t in train["Processed Text"]}  # nothing already labelled
+    assert all(t.strip() for t in batch["Processed Text"])
+    # the line points at the row in the pool; Themes holds the bundle's tags
+    pool = pd.read_csv(project / "data/unlabeled.csv", dtype=str, keep_default_na=False)
+    lines = batch["unlabeled line"].astype(int)
+    assert (pool["Processed Text"].iloc[lines - 2].to_numpy() == batch["Processed Text"].to_numpy()).all()
+    tagger = load_bundle(project / "models/bundle.joblib")
+    assert batch["Themes"].tolist() == [", ".join(t) for t in tagger.predict(batch["Processed Text"].tolist())]
+    # each row is nearer its theme's threshold than most pool rows are
+    scores = tagger.scores(pool["Processed Text"].tolist())
+    oof = pd.read_csv(project / "artifacts/selected_oof.csv")
+    for theme, rows in batch.groupby("picked for"):
+        scale = oof[theme].std(ddof=0)
+        everyone = (scores[theme] - tagger.thresholds[theme]).abs().dropna() / scale
+        picked = (tagger.scores(rows["Processed Text"].tolist())[theme] - tagger.thresholds[theme]).abs() / scale
+        assert picked.median() < everyone.quantile(0.2), theme
+        assert all(theme in s.split(", ") for s in rows["suggested for"])
+    # no two rows are near-duplicates
+    cache = {}
+    tagger.scores(batch["Processed Text"].tolist(), cache)
+    vec = next(v for k, v in cache.items() if k.startswith("embeddings:"))
+    sims = vec @ vec.T
+    assert (sims[~np.eye(BATCH, dtype=bool)] < 0.95).all()
+    summary = (project / "metrics/label_next.md").read_text()
+    assert "20 in train.csv" in summary and "1 repeat in pool" in summary and "1 empty text" in summary
+
+
+def test_label_studio_tasks_match_their_config(project):
+    suggest.main()
+    tasks = json.loads((project / "metrics/label_next.json").read_text())
+    batch = pd.read_csv(project / "metrics/label_next.csv", dtype=str, keep_default_na=False)
+    assert len(tasks) == BATCH and [t["data"]["text"] for t in tasks] == batch["Processed Text"].tolist()
+    md = (project / "metrics/label_next.md").read_text()
+    config = ET.fromstring(md.split("```xml")[1].split("```")[0])
+    text, choices = config.find("Text"), config.find("Choices")
+    allowed = {c.get("value") for c in choices.findall("Choice")}
+    assert text.get("value") == "$text" and choices.get("toName") == text.get("name")
+    for task, themes in zip(tasks, batch["Themes"], strict=True):
+        (prediction,) = task["predictions"]
+        got = [c for r in prediction["result"] for c in r["value"]["choices"]]
+        assert got == [t for t in themes.split(", ") if t] and set(got) <= allowed
+        assert all(r["from_name"] == choices.get("name") and r["type"] == "choices" for r in prediction["result"])
+
+
+def test_labelled_batch_appends_once_and_is_not_suggested_again(project):
+    suggest.main()
+    before = (project / "data/train.csv").read_bytes()
+    batch = pd.read_csv(project / "metrics/label_next.csv", dtype=str, keep_default_na=False)
+    batch.loc[0, "Themes"] = "food, staff"
+    labelled = project / "batch.csv"
+    batch.to_csv(labelled, index=False)
+    append_batch.main([str(labelled)])
+    after = (project / "data/train.csv").read_bytes()
+    assert after.startswith(before)  # the existing rows stay byte for byte
+    train = pd.read_csv(project / "data/train.csv", dtype=str, keep_default_na=False)
+    assert len(train) == len(pd.read_csv(ROOT / "data/train.csv").head(600)) + BATCH
+    assert list(train.columns) == ["Processed Text", "Themes"]
+    assert train["Themes"].iloc[-BATCH] == "food, staff"
+    append_batch.main([str(labelled)])  # twice: nothing more
+    assert (project / "data/train.csv").read_bytes() == after
+    suggest.main()
+    again = pd.read_csv(project / "metrics/label_next.csv", dtype=str, keep_default_na=False)
+    assert not set(again["Processed Text"]) & set(batch["Processed Text"])
+
+
+def test_label_studio_export_comes_back_as_rows():
+    export = [
+        {
+            "data": {"text": "a"},
+            "annotations": [{"result": [{"type": "choices", "from_name": "themes", "value": {"choices": ["food"]}}]}],
+        },
+        {"data": {"text": "b"}, "annotations": [{"was_cancelled": True, "result": []}]},
+        {
+            "data": {"text": "c"},
+            "annotations": [
+                {"result": [{"type": "choices", "from_name": "themes", "value": {"choices": ["staff"]}}]},
+                {"result": []},
+            ],
+        },
+    ]
+    rows, unlabelled = labelled_rows(export, "export.json")
+    assert rows == [("a", ["food"]), ("c", [])] and unlabelled == 1
+    with pytest.raises(InputError, match="no data.text"):
+        labelled_rows([{"data": {}}], "export.json")
+
+
+def test_edited_batch_is_not_overwritten(project):
+    suggest.main()
+    path = project / "metrics/label_next.csv"
+    batch = pd.read_csv(path, dtype=str, keep_default_na=False)
+    batch.loc[2, "Themes"] = "price"
+    batch.to_csv(path, index=False)
+    with pytest.raises(InputError, match="1 labelled rows are not in data/train.csv yet"):
+        suggest.main()
+    append_batch.main([str(path)])
+    suggest.main()  # appended: the batch may be replaced now
+
+
+def test_no_pool_writes_an_empty_batch(project):
+    (project / "data/unlabeled.csv").unlink()
+    suggest.main()
+    assert len(pd.read_csv(project / "metrics/label_next.csv")) == 0
+    assert json.loads((project / "metrics/label_next.json").read_text()) == []
+
+
+def test_quotas_follow_the_reasons():
+    needs = [ThemeNeed("a", ["x", "y"], 0, 1), ThemeNeed("b", ["x"], 0, 1), ThemeNeed("c", [], 0, 1)]
+    allot(needs, 200)
+    assert [n.quota for n in needs] == [133, 67, 0]
+    settled = [ThemeNeed(t, [], 0, 1) for t in "abc"]
+    allot(settled, 10)
+    assert sorted(n.quota for n in settled) == [3, 3, 4]
