@@ -24,11 +24,13 @@ from stages.labels import expand
 from stages.params import load_params
 
 
-def train_lines(params: dict, decisions: pd.DataFrame) -> list[int]:
-    """The line in the training CSV (header = line 1) of each row of artifacts/labels.csv."""
+def train_lines(params: dict, decisions: pd.DataFrame | None = None) -> list[int]:
+    """The line in the training CSV (header = line 1) of each row of artifacts/labels.csv, given
+    the ledger's ``decisions`` that made it (they can add or drop rows)."""
     data = params["data"]
     frame = read_csv(data["train"], [data["text_column"], data["themes_column"]], "labelled training CSV")
-    kept = expand(frame, data, params["labels"], params["folds"]["k"], decisions_from_table(decisions)).rows
+    applied = decisions_from_table(decisions) if decisions is not None else None
+    kept = expand(frame, data, params["labels"], params["folds"]["k"], applied).rows
     return [i + 2 for i in kept]
 
 
