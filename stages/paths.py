@@ -9,6 +9,7 @@ FOLDS = ARTIFACTS / "folds.json"
 TEXTS = ARTIFACTS / "texts.csv"
 DECISIONS = ARTIFACTS / "decisions.csv"  # the review ledger's decisions, normalised
 EMBEDDINGS = ARTIFACTS / "embeddings.npy"
+ENCODER_DIR = ARTIFACTS / "encoder"  # encoders the encoder stage builds (all-mpnet-base-v2), and build.json
 FEATURES_DIR = ARTIFACTS / "features"
 TUNE_DIR = ARTIFACTS / "tune"
 TUNE_FIRST_DIR = TUNE_DIR / "first"
