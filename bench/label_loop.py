@@ -19,7 +19,8 @@ same config and budget:
 (a) and (c) each score a seeded sample of ``pool_sample`` pool rows (``suggest.max_pool``).
 Reported per round: test macro precision and recall at the thresholds the rule chose, the themes
 that meet the early-stop rule on test, and, on the themes that missed it when the batch was
-chosen, their positives per 100 labelled rows. Batches that are not random samples shift the
+chosen, their positives per 100 labelled rows, and the same for rare themes (fewer than 100
+labelled positives so far, trained or not). Batches that are not random samples shift the
 out-of-fold scores the thresholds are chosen on, so arms end at different test recalls; the macro
 of each theme's best test precision at test recall >= 0.5 compares how well the arms' models
 rank, apart from that (a measurement only: it chooses nothing). The default budget is the smoke one with the fast families,
@@ -57,6 +58,7 @@ from tests.trained import run_stages
 ARMS = ("suggest", "random", "anchor")
 TEXT, THEMES = "Processed Text", "Themes"
 BUDGET = ["tuning=smoke", "models=fast"]
+FEW_POSITIVES = 100  # suggest.few_positives' default
 
 
 def cache_encoder() -> None:
@@ -192,6 +194,16 @@ def run_arm(arm: str, dataset: str, seed: int, args, overrides: list[str], early
             lists = [split_themes(c) for c in pool[THEMES].iloc[picked]]
             found = sum(t in ts for ts in lists for t in missing)
             result["batch_positives_on_missing_per_100"] = 100 * found / max(1, len(picked))
+            # rare themes: fewer than suggest.few_positives labelled positives so far, trained or not.
+            # Where nearly every theme misses the rule, the count above is bounded by labels per row
+            # for any arm; these are the rows a labeller cannot find at random.
+            have = pd.Series([t for c in full[THEMES].iloc[labelled] for t in split_themes(c)]).value_counts()
+            everything = {t for c in full[THEMES] for t in split_themes(c)}
+            rare = {t for t in everything if have.get(t, 0) < FEW_POSITIVES}
+            result["rare_themes"] = len(rare)
+            result["batch_positives_on_rare_per_100"] = (
+                100 * sum(t in rare for ts in lists for t in ts) / max(1, len(picked))
+            )
             result["batch_rows"] = len(picked)
             labelled += list(pool_rows[picked])
         rounds.append(result)
@@ -212,6 +224,9 @@ def summarise(results: dict) -> str:
                     for s in per_seed
                     if "batch_positives_on_missing_per_100" in s
                 ]
+                rare = [
+                    s["batch_positives_on_rare_per_100"] for s in per_seed if "batch_positives_on_rare_per_100" in s
+                ]
                 rows.append(
                     [
                         arm,
@@ -222,6 +237,7 @@ def summarise(results: dict) -> str:
                         statistics.mean(s.get("test_macro_precision_at_recall_0.5", float("nan")) for s in per_seed),
                         statistics.mean(s["themes_meeting_rule"] for s in per_seed),
                         statistics.mean(pos) if pos else "",
+                        statistics.mean(rare) if rare else "",
                     ]
                 )
         headers = [
@@ -233,6 +249,7 @@ def summarise(results: dict) -> str:
             "test macro P at test R 0.5",
             "themes meeting rule",
             "positives of missing themes / 100 rows",
+            "positives of rare themes / 100 rows",
         ]
         lines += [
             f"## {dataset} (mean of seeds {sorted(next(iter(arms.values())))})",
