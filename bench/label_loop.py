@@ -252,12 +252,21 @@ def summarise(results: dict) -> str:
             "positives of rare themes / 100 rows",
         ]
         lines += [
-            f"## {dataset} (mean of seeds {sorted(next(iter(arms.values())))})",
+            f"#### {dataset} (mean of seeds {sorted(next(iter(arms.values())))})",
             "",
             tabulate(rows, headers, tablefmt="github", floatfmt=".3f"),
             "",
         ]
     return "\n".join(lines)
+
+
+def markdown(results: dict, args) -> str:
+    return (
+        f"### The labelling loop, simulated (`python -m bench.label_loop`)\n\n{args.start} seeded rows, "
+        f"{args.rounds} rounds of {args.batch}, pool sample {args.pool_sample}; smoke budget with the fast families "
+        "unless overridden, the same for every arm. Test macro P / R at the thresholds the rule chose.\n\n"
+        + summarise(results)
+    )
 
 
 def main(argv: list[str]) -> None:
@@ -289,7 +298,7 @@ def main(argv: list[str]) -> None:
     name = "label_loop" + (f"_{args.tag}" if args.tag else "")
     out = ROOT / "bench/results"
     write_json(out / f"{name}.json", {"args": vars(args), "overrides": overrides, "results": results})
-    text = "# Labelling loop simulation\n\n" + summarise(results)
+    text = markdown(results, args)
     write_text(out / f"{name}.md", text)
     print(text)
 

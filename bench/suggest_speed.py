@@ -97,7 +97,7 @@ def main(argv: list[str]) -> None:
     write_json(out / "suggest_speed.json", result)
     write_text(
         out / "suggest_speed.md",
-        f"# suggest on a {args.rows:,}-row pool\n\n"
+        f"### suggest on a {args.rows:,}-row pool (`python -m bench.suggest_speed`)\n\n"
         f"- median of {args.repeats} runs: {result['median_seconds']:.1f} s (runs: {', '.join(f'{t:.1f}' for t in times)})\n"
         f"- baseline, same run: `predict` on the {scored:,} rows suggest scores, median {floor:.1f} s; "
         f"ratio {result['ratio_to_floor']:.2f}\n"
