@@ -1,7 +1,7 @@
 """Label Studio: a batch as import tasks with pre-annotations, and labelled tasks back as rows.
 
 The import format is Label Studio's "basic JSON format" for pre-annotated tasks: a list of
-``{"data": {...}, "predictions": [{"model_version", "score", "result": [...]}]}``, each result
+``{"data": {...}, "predictions": [{"model_version", "result": [...]}]}``, each result
 a ``choices`` region naming the control (``from_name``) and object (``to_name``) tags of the
 labelling config (``labeling_config``). An export in Label Studio's JSON format carries the same
 ``data`` plus ``annotations``, whose ``choices`` results are the labeller's themes.
@@ -28,7 +28,8 @@ def labeling_config(themes: list[str]) -> str:
 
 def tasks(rows: list[dict], model_version: str) -> list[dict]:
     """One task per row: ``text`` and ``line`` (plus the rest of ``data``) and the bundle's tags as
-    a prediction. Each row is ``{"text", "tags", "score", "data"}``."""
+    a prediction (no ``score``: a tag is a threshold decision, not a confidence). Each row is
+    ``{"text", "tags", "data"}``."""
     out = []
     for i, row in enumerate(rows):
         result = []
@@ -45,7 +46,7 @@ def tasks(rows: list[dict], model_version: str) -> list[dict]:
         out.append(
             {
                 "data": {"text": row["text"], **row["data"]},
-                "predictions": [{"model_version": model_version, "score": row["score"], "result": result}],
+                "predictions": [{"model_version": model_version, "result": result}],
             }
         )
     return out

@@ -132,7 +132,6 @@ def write_batch(batch: pd.DataFrame, needs, scan, pool: Path, sample: int, tagge
         {
             "text": r[text_column],
             "tags": [t for t in r[PREDICTED].split(", ") if t],
-            "score": 0.0,
             "data": {"line": r[LINE], "suggested_for": r[FOR]},
         }
         for r in batch.to_dict("records")
