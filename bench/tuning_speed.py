@@ -46,7 +46,7 @@ SLOW = {"rf", "adaboost"}
 def fold_matrices(texts: list[str], fold, features: dict):
     """The TF-IDF space's fold matrices, as the features@tfidf stage builds them."""
     space = TfidfSpace("tfidf", features["tfidf"])
-    return space.fold_matrices(space.fold_data(texts, fold, None))
+    return space.fold_matrices(space.fold_data(texts, fold, {}))
 
 
 def load_sample(params: dict):

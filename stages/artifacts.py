@@ -22,5 +22,9 @@ def load_texts() -> list[str]:
     return pd.read_csv(paths.TEXTS, keep_default_na=False)["text"].tolist()
 
 
-def load_embeddings() -> np.ndarray | None:
-    return np.load(paths.EMBEDDINGS) if paths.EMBEDDINGS.exists() else None
+def load_embeddings() -> dict[str, np.ndarray]:
+    """The ``embed`` stage's vectors of every training text, by encoder key (``spaces.encoder_key``)."""
+    index = paths.EMBEDDINGS / "index.json"
+    if not index.is_file():
+        return {}
+    return {key: np.load(paths.EMBEDDINGS / name) for key, name in read_json(index).items()}

@@ -1,11 +1,16 @@
-"""Stage embed: encode every training text once with the sentence encoder the spaces use.
+"""Stage embed: encode every training text once with each sentence encoder the spaces use.
 
-The encoder is pretrained and never fitted, so there is nothing per fold or per trial to
-redo: the vectors are a DVC output that reruns only when the texts or the encoder settings
-change. When no listed space uses an encoder, it writes an empty matrix and encodes nothing.
+The encoders are pretrained and never fitted, so there is nothing per fold or per trial to
+redo: the vectors are a DVC output (``artifacts/embeddings/``, one ``.npy`` per encoder and an
+``index.json`` from encoder key to file) that reruns only when the texts or the encoder settings
+change. Two spaces on the same encoder share its vectors; when no listed space uses an encoder,
+nothing is encoded.
 """
 
 from __future__ import annotations
+
+import re
+import shutil
 
 import numpy as np
 
@@ -15,7 +20,7 @@ from stages.atomic import write_json, write_with
 from stages.encoder import Encoder, encode_timed
 from stages.errors import run_cli
 from stages.params import load_params
-from stages.spaces import needs_encoder
+from stages.spaces import encoder_key, needs_encoders
 
 
 def save_npy(path, array: np.ndarray) -> None:
@@ -23,23 +28,47 @@ def save_npy(path, array: np.ndarray) -> None:
         np.save(fh, array)
 
 
+def file_name(conf: dict) -> str:
+    """Readable and unique: the model's last path part, its length and the key's hash."""
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(conf["model"]).rstrip("/\\").split("/")[-1].split("\\")[-1])
+    return f"{base}-{conf['max_tokens']}-{encoder_key(conf).split(':')[1]}.npy"
+
+
 def main() -> None:
     params = load_params()
-    conf = needs_encoder(params)
-    if conf is None:
-        write_with(paths.EMBEDDINGS, lambda p: save_npy(p, np.empty((0, 0), dtype=np.float32)))
-        write_json(paths.ENCODING_METRICS, {"encoder": None})
-        print("embed: no listed space uses an encoder; nothing encoded")
-        return
-    texts = load_texts()
-    encoder = Encoder.from_conf(conf)
-    vectors, timing = encode_timed(encoder, texts)
-    write_with(paths.EMBEDDINGS, lambda p: save_npy(p, vectors))
-    write_json(paths.ENCODING_METRICS, {"encoder": encoder.describe(), "dimensions": vectors.shape[1], **timing})
-    print(
-        f"embed: {timing['texts']} texts x {vectors.shape[1]} dims in {timing['seconds']:.1f}s "
-        f"({timing['texts_per_second']:.0f} texts/s, {conf['model']}, {encoder.provider})"
+    confs = needs_encoders(params)
+    shutil.rmtree(paths.EMBEDDINGS, ignore_errors=True)
+    paths.EMBEDDINGS.mkdir(parents=True)
+    index, report = {}, {}
+    texts = load_texts() if confs else []
+    for conf in confs:
+        encoder = Encoder.from_conf(conf)
+        vectors, timing = encode_timed(encoder, texts)
+        name = file_name(conf)
+        write_with(paths.EMBEDDINGS / name, lambda p, v=vectors: save_npy(p, v))
+        index[encoder_key(conf)] = name
+        report[f"{conf['model']}@{conf['max_tokens']}"] = {
+            "encoder": encoder.describe(),
+            "dimensions": vectors.shape[1],
+            **timing,
+        }
+        print(
+            f"embed: {timing['texts']} texts x {vectors.shape[1]} dims in {timing['seconds']:.1f}s "
+            f"({timing['texts_per_second']:.0f} texts/s, {conf['model']}, {encoder.provider})"
+        )
+    write_json(paths.EMBEDDINGS / "index.json", index)
+    seconds = sum(r["seconds"] for r in report.values())
+    write_json(
+        paths.ENCODING_METRICS,
+        {
+            "encoders": report,
+            "texts": len(texts),
+            "seconds": seconds,
+            "texts_per_second": len(texts) / max(seconds, 1e-9),
+        },
     )
+    if not confs:
+        print("embed: no listed space uses an encoder; nothing encoded")
 
 
 if __name__ == "__main__":

@@ -144,7 +144,7 @@ class Encoder:
         build = ENCODER_DIR / "build.json"
         built = {}
         if self.model in BUILT_MODELS and build.is_file():
-            recorded = json.loads(build.read_text(encoding="utf-8"))
+            recorded = json.loads(build.read_text(encoding="utf-8")).get("built", {}).get(self.model, {})
             built = {k: recorded[k] for k in ("weights_sha256", "quantization") if k in recorded}
         return {
             "model": self.model,

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     space = space_of(params, name)
     fold, _ = load_folds()
     texts = load_texts()
-    data = space.fold_data(texts, fold, load_embeddings() if space.encoders() else None)
+    data = space.fold_data(texts, fold, load_embeddings() if space.encoders() else {})
     write_with(paths.features_file(name), lambda p: joblib.dump(data, p))
     mats = space.fold_matrices(data)
     print(f"features@{name}: {mats.k} folds, {mats.X_train[0].shape[1]} columns ({space.kind})")

@@ -57,7 +57,8 @@ class Space:
     def __init__(self, name: str, conf: dict):
         self.name, self.conf = name, conf
 
-    def fold_data(self, texts: list[str], fold: np.ndarray, embeddings: np.ndarray | None) -> dict:
+    def fold_data(self, texts: list[str], fold: np.ndarray, embeddings: dict[str, np.ndarray]) -> dict:
+        """``embeddings``: the ``embed`` stage's vectors of ``texts``, by ``encoder_key``."""
         raise NotImplementedError
 
     def fold_matrices(self, data: dict) -> FoldMatrices:
@@ -133,6 +134,12 @@ def encoder_settings(conf: dict) -> dict:
     return {"model": conf["model"], "max_tokens": conf["max_tokens"]}
 
 
+def encoder_key(conf: dict) -> str:
+    """One encoder's name among the ``embed`` stage's outputs and in a chunk's transform cache:
+    spaces with the same model and length share it, so each text is encoded once per encoder."""
+    return "embeddings:" + fingerprint(encoder_settings(conf))
+
+
 class FittedEncoder:
     def __init__(self, key: str, encoder: Encoder):
         self.key, self.encoder = key, encoder
@@ -153,9 +160,12 @@ class EmbeddingSpace(Space):
         return [self.conf]
 
     def fold_data(self, texts, fold, embeddings):
-        if embeddings is None or len(embeddings) != len(texts):
-            raise InputError("artifacts/embeddings.npy: missing or out of date; run `dvc repro embed`")
-        return {"fold": fold, "vectors": embeddings}
+        vectors = embeddings.get(encoder_key(self.conf))
+        if vectors is None or len(vectors) != len(texts):
+            raise InputError(
+                f"artifacts/embeddings/: no up-to-date vectors from {self.conf['model']}; run `dvc repro embed`"
+            )
+        return {"fold": fold, "vectors": vectors}
 
     def fold_matrices(self, data):
         E = data["vectors"]
@@ -163,7 +173,7 @@ class EmbeddingSpace(Space):
         return FoldMatrices(train_idx, valid_idx, [E[i] for i in train_idx], [E[i] for i in valid_idx])
 
     def fit(self, texts, fitted, tag=""):  # nothing to fit, so one encoder serves every tag
-        key = "embeddings:" + fingerprint(encoder_settings(self.conf))
+        key = encoder_key(self.conf)
         if key not in fitted:
             fitted[key] = FittedEncoder(key, Encoder.from_conf(self.conf))
         return fitted[key]
@@ -248,16 +258,13 @@ def space_of(params: dict, name: str) -> Space:
     return make_space(name, params["features"][name])
 
 
-def needs_encoder(params: dict) -> dict | None:
-    """The encoder settings the listed spaces need, or None; one encoder per project."""
-    found = [e for s in params["models"]["spaces"] for e in space_of(params, s).encoders()]
-    distinct = {fingerprint(encoder_settings(e)) for e in found}
-    if len(distinct) > 1:
-        raise InputError(
-            "models.spaces: the listed spaces use different encoder settings; point every embeddings part at "
-            "${features.embeddings} (one encoder per project)"
-        )
-    return found[0] if found else None
+def needs_encoders(params: dict) -> list[dict]:
+    """The settings of each distinct encoder the listed spaces use (by ``encoder_key``), in order."""
+    found: dict[str, dict] = {}
+    for name in params["models"]["spaces"]:
+        for conf in space_of(params, name).encoders():
+            found.setdefault(encoder_key(conf), conf)
+    return list(found.values())
 
 
 def load_fold_matrices(params: dict, space: str) -> FoldMatrices:

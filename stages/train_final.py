@@ -62,8 +62,8 @@ def main() -> None:
     featurizers, matrices = [], []
     for m, rows in enumerate(members(mode, len(texts))):
         member = {name: space.fit(list(texts[rows]), fitted, tag=f"@{mode}{m}") for name, space in spaces.items()}
-        # the encoder's vectors of these rows are already in artifacts/embeddings.npy
-        cache = {f.key: vectors[rows] for top in member.values() for f in leaves(top) if hasattr(f, "encoder")}
+        # each encoder's vectors of these rows are already in artifacts/embeddings/
+        cache = {f.key: vectors[f.key][rows] for top in member.values() for f in leaves(top) if hasattr(f, "encoder")}
         featurizers.append(member)
         matrices.append((rows, {name: f.transform(list(texts[rows]), cache) for name, f in member.items()}))
     models = {}

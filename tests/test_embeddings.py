@@ -14,7 +14,7 @@ from stages.bundle import load_bundle
 from stages.candidates import candidate, candidates
 from stages.encoder import Encoder, resolve_model
 from stages.errors import InputError
-from stages.spaces import ConcatSpace, EmbeddingSpace, TfidfSpace, leaves, make_space
+from stages.spaces import ConcatSpace, EmbeddingSpace, TfidfSpace, encoder_key, leaves, make_space
 from tests.dvc_repo import ROOT
 
 TEXTS = pd.read_csv(ROOT / "data/train.csv")["Processed Text"].head(40).tolist()
@@ -83,9 +83,9 @@ def test_concat_fold_matrices_are_the_parts_side_by_side(encoder):
     both = make_space("both", {"kind": "concat", "parts": {"tfidf": tfidf, "embeddings": emb}})
     fold = np.arange(len(TEXTS)) % 4
     E = encoder.encode(TEXTS)
-    mats = both.fold_matrices(both.fold_data(TEXTS, fold, E))
+    mats = both.fold_matrices(both.fold_data(TEXTS, fold, {encoder_key(emb): E}))
     t = TfidfSpace("t", tfidf)
-    tm = t.fold_matrices(t.fold_data(TEXTS, fold, None))
+    tm = t.fold_matrices(t.fold_data(TEXTS, fold, {}))
     k = 2
     np.testing.assert_array_equal(mats.valid_idx[k], np.flatnonzero(fold == k))
     right = mats.X_valid[k][:, tm.X_valid[k].shape[1] :].toarray()
@@ -124,7 +124,8 @@ def test_pipeline_and_predict_give_identical_vectors_and_each_space_is_selected(
     assert len(spaces) >= 2 and spaces & {"tfidf", "tfidf_embeddings"} and spaces - {"tfidf"}, selection
     assert tagger.spaces == {t: s["space"] for t, s in selection.items()}
     texts = pd.read_csv(trained / "artifacts/texts.csv", keep_default_na=False)["text"].tolist()[:50]
-    stored = np.load(trained / "artifacts/embeddings.npy")[:50]
+    (stored_file,) = json.loads((trained / "artifacts/embeddings/index.json").read_text()).values()
+    stored = np.load(trained / "artifacts/embeddings" / stored_file)[:50]
     (enc,) = tagger.encoders()
     np.testing.assert_array_equal(enc.encode(texts), stored)
     manifest = json.loads((trained / "models/bundle.json").read_text())
@@ -192,3 +193,42 @@ def test_one_encode_and_one_tfidf_transform_per_chunk(trained, monkeypatch):
     tagger.scores(TEXTS[:10])
     # one encode in all; one TF-IDF transform per member, shared by the tfidf and concat spaces
     assert calls == {"encode": 1, "tfidf": len(tagger.featurizers)}
+
+
+def test_two_encoders_are_each_run_once_and_each_space_gets_its_own_vectors(tmp_path, monkeypatch):
+    """Two embeddings spaces on different encoder settings (here MiniLM at 256 and at 16 word
+    pieces, so no download is needed): one file each, and each space slices its own."""
+    from stages import build_encoder, compose, embed, expand_labels, features, folds
+    from tests.dvc_repo import slice_csv
+
+    shutil.copytree(ROOT / "conf", tmp_path / "conf")
+    (tmp_path / "data").mkdir()
+    slice_csv(ROOT / "data/train.csv", tmp_path / "data/train.csv", 200)
+    monkeypatch.chdir(tmp_path)
+    short = "{kind: embeddings, model: all-MiniLM-L6-v2, max_tokens: 16, batch_size: 32, device: cpu}"
+    compose.main(["models.spaces=[embeddings,short,tfidf_embeddings]", f"+features.short={short}"])
+    expand_labels.main()
+    folds.main()
+    build_encoder.main()
+    assert json.loads((tmp_path / "artifacts/encoder/build.json").read_text()) == {
+        "models": ["all-MiniLM-L6-v2"],
+        "built": {},
+    }
+    embed.main()
+    index = json.loads((tmp_path / "artifacts/embeddings/index.json").read_text())
+    assert len(index) == 2 and all((tmp_path / "artifacts/embeddings" / f).is_file() for f in index.values())
+    report = json.loads((tmp_path / "metrics/encoding.json").read_text())
+    assert report["texts"] == 200 and set(report["encoders"]) == {"all-MiniLM-L6-v2@256", "all-MiniLM-L6-v2@16"}
+    texts = pd.read_csv(tmp_path / "artifacts/texts.csv", keep_default_na=False)["text"].tolist()
+    expected = {
+        "embeddings": Encoder("all-MiniLM-L6-v2", max_tokens=256).encode(texts),
+        "short": Encoder("all-MiniLM-L6-v2", max_tokens=16).encode(texts),
+    }
+    assert not np.allclose(expected["embeddings"], expected["short"])
+    for name in ("embeddings", "short", "tfidf_embeddings"):
+        features.main(["--space", name])
+    for name in ("embeddings", "short"):
+        data = joblib.load(tmp_path / f"artifacts/features/{name}.joblib")
+        np.testing.assert_allclose(data["vectors"], expected[name], atol=1e-6)
+    concat = joblib.load(tmp_path / "artifacts/features/tfidf_embeddings.joblib")
+    np.testing.assert_allclose(concat["parts"][1]["vectors"], expected["embeddings"], atol=1e-6)

@@ -181,7 +181,7 @@ def test_the_encoder_stage_builds_nothing_for_the_default(tmp_path, monkeypatch)
     build_encoder.main()
     record = json.loads((tmp_path / "artifacts/encoder/build.json").read_text())
     model = yaml.safe_load((ROOT / "params.yaml").read_text())["features"]["embeddings"]["model"]
-    assert record == {"model": model, "built": False}
+    assert record == {"models": [model], "built": {}}
     assert not (tmp_path / ".encoder_cache").exists()  # nothing fetched
 
 

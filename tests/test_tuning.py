@@ -22,7 +22,7 @@ FEATURES = {"kind": "tfidf", "ngram_max": 1, "min_df": 1, "max_df": 1.0, "sublin
 
 def fold_matrices(texts, fold, conf):
     space = TfidfSpace("tfidf", conf)
-    return space.fold_matrices(space.fold_data(texts, fold, None))
+    return space.fold_matrices(space.fold_data(texts, fold, {}))
 
 
 LOGREG = {
