@@ -18,6 +18,7 @@ SELECTION = ARTIFACTS / "selection.json"
 SELECTED_OOF = ARTIFACTS / "selected_oof.csv"
 THRESHOLDS = ARTIFACTS / "thresholds.json"
 FINAL_MODELS = ARTIFACTS / "final_models.joblib"
+TEST_SCORES = ARTIFACTS / "test_scores.csv"  # the bundle's scores of data/test.csv (evaluate)
 MODELS = Path("models")
 BUNDLE = MODELS / "bundle.joblib"
 BUNDLE_MANIFEST = BUNDLE.with_suffix(".json")  # what bundle.manifest_path(BUNDLE) gives
@@ -35,6 +36,14 @@ LABEL_NEXT_TASKS = METRICS / "label_next.json"  # the same batch as Label Studio
 LABEL_NEXT_MD = METRICS / "label_next.md"
 PR_CV_DIR = METRICS / "pr_cv"
 PR_TEST_DIR = METRICS / "pr_test"
+REPORT_MD = METRICS / "report.md"
+ERRORS_MD = METRICS / "errors.md"
+ERRORS_CSV = METRICS / "errors.csv"
+CONFUSIONS_CSV = METRICS / "confusions.csv"
+PLOTS_DIR = METRICS / "plots"
+SCORES_PLOTS = PLOTS_DIR / "scores"  # per theme: out-of-fold score distribution of positives and negatives
+SWEEP_PLOTS = PLOTS_DIR / "threshold"  # per theme: out-of-fold precision and recall against the threshold
+CONFUSION_PLOT = PLOTS_DIR / "confusions.json"
 
 
 def features_file(space: str) -> Path:

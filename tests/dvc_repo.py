@@ -63,6 +63,7 @@ class DvcRepo:
         self.run("git", "config", "user.email", "test@example.com")
         self.run("git", "config", "user.name", "test")
         self.run("dvc", "init", "-q")
+        shutil.copytree(ROOT / ".dvc/plots", path / ".dvc/plots")  # the custom plot templates dvc.yaml names
         self.run("dvc", "config", "hydra.enabled", "True")
         self.run(sys.executable, "-m", "stages.compose")
         self.commit("initial")

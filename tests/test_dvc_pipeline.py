@@ -14,7 +14,7 @@ TFIDF_TUNES = {t for t in TUNES if t.endswith("-tfidf")}
 def repo(tmp_path_factory):
     r = DvcRepo(tmp_path_factory.mktemp("dvcrepo"))
     ran = r.repro()
-    assert TUNES <= set(ran) and "evaluate" in ran and ran[-1] == "suggest"
+    assert TUNES <= set(ran) and "evaluate" in ran and ran[-2:] == ["suggest", "report"]
     r.commit("after first repro")
     return r
 
@@ -39,6 +39,25 @@ def test_threshold_edit_reruns_thresholds_and_evaluation_only(repo):
     params = (repo.path / "params.yaml").read_text()
     assert "min_recall: 0.55" in params
     repo.commit("min_recall 0.55")
+
+
+def test_plots_show_draws_every_plot_and_the_report_compares_with_the_last_commit(repo):
+    import re
+
+    repo.run("dvc", "plots", "show", "-o", "dvc_plots")
+    html = (repo.path / "dvc_plots/index.html").read_text()
+    ids = set(re.findall(r'<div id = "([^"]+)"', html))
+    files = [p.relative_to(repo.path).as_posix() for p in (repo.path / "metrics").glob("p*/**/*.*")]
+    themes = json.loads((repo.path / "metrics/metrics.json").read_text())["cv"]["themes"]
+    expected = [f"metrics/{d}/{t}.{ext}" for t in themes for d, ext in (("pr_cv", "csv"), ("pr_test", "csv"))]
+    expected += [f"metrics/plots/{d}/{t}.json" for t in themes for d in ("scores", "threshold")]
+    expected += ["metrics/plots/confusions.json"]
+    assert sorted(files) == sorted(expected)
+    assert {re.sub(r"\W", "_", f) for f in expected} <= ids, sorted(ids)
+    report = (repo.path / "metrics/report.md").read_text()
+    assert report.startswith("# Report") and "| theme" in report and "## Files" in report
+    # the threshold edit above was committed after its repro: HEAD's metrics.json is there to compare with
+    assert "## Since the last commit" in report and "No committed metrics/metrics.json" not in report
 
 
 def test_family_space_edit_reruns_that_family_only(repo):
@@ -81,11 +100,12 @@ def test_exp_run_set_param_reruns_no_tuning_and_metrics_diff_shows_it(repo):
 
 
 @pytest.mark.parametrize("rule", ["fixed_precision", "cost_ratio"])
-def test_another_threshold_rule_by_name_reruns_only_thresholds_package_evaluate_suggest(repo, rule):
+def test_another_threshold_rule_by_name_reruns_only_the_stages_after_the_thresholds(repo, rule):
     from tests.dvc_repo import stages_run
 
     ran = set(stages_run(repo.run("dvc", "exp", "run", "-S", f"thresholds.rule={rule}").stdout))
-    assert ran == {"thresholds", "package", "evaluate", "suggest"}, ran  # suggestions sit at the thresholds
+    # suggestions sit at the thresholds; the report reads the selected out-of-fold scores, no tuning output
+    assert ran == {"thresholds", "package", "evaluate", "suggest", "report"}, ran
     chosen = json.loads((repo.path / "artifacts/thresholds.json").read_text())["themes"]
     assert {c["rule"] for c in chosen.values()} <= {rule, "fallback_best_f1", "cost_ratio_tag_nothing"}
     assert all("met_target" in c for c in chosen.values())

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from stages.bundle import load_bundle
-from stages.evaluate import recall_audit, warnings_first
+from stages.check_first import check_first
+from stages.evaluate import recall_audit
 from stages.families import score
 
 
@@ -97,5 +98,6 @@ def test_recall_audit_flags_a_shortfall_beyond_two_sd_only():
     )
     assert not a["flagged"] and b["flagged"]  # 0.05 is within 2 sd (0.11); 0.20 is not (0.11)
     assert audit["families"]["rf"]["mean_shortfall"] == pytest.approx(0.2)
-    lines = warnings_first({**metrics, "recall_audit": audit}, {}, 0.5)
-    assert len(lines) == 1 and lines[0].startswith("- **b**: test recall 0.400")
+    chosen = {t: {"threshold": 0.0, "met_target": True, "rule": "precision_first"} for t in "ab"}
+    lines = check_first({**metrics, "recall_audit": audit}, chosen, 0.5)
+    assert len(lines) == 1 and "short of its nested estimate" in lines[0] and lines[0].endswith(": b 0.400 vs 0.600.")
