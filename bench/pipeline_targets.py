@@ -1,6 +1,7 @@
 """Default `dvc repro` time, and test quality against the references.
 
-    python -m bench.pipeline_targets [--dataset mams_acsa|semeval25] [--repeats 1] [--tag NAME] [HYDRA_OVERRIDE ...]
+    python -m bench.pipeline_targets [--dataset mams_acsa|semeval25|goemotions] [--repeats 1] [--tag NAME]
+        [--keep DIR] [HYDRA_OVERRIDE ...]
 
 Overrides (e.g. ``models.spaces=[tfidf]``) are applied to the composed config of the copy, and
 ``--tag`` names the result files, so variants can be measured side by side.
@@ -47,9 +48,13 @@ def timed_repro(path: Path, data_dir: Path, overrides: list[str]) -> tuple[DvcRe
     return repo, seconds, stages, peak_mb
 
 
-def run_pipeline(data_dir: Path, overrides: list[str]) -> tuple[float, dict, dict, dict, dict, float]:
+def run_pipeline(data_dir: Path, overrides: list[str], keep: Path | None = None) -> tuple:
+    """One timed run in a throw-away copy, or in ``keep`` (a new folder, left in place to read)."""
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        repo, seconds, stages, peak_mb = timed_repro(Path(tmp), data_dir, overrides)
+        path = Path(tmp) if keep is None else keep
+        if keep is not None:
+            keep.mkdir(parents=True)  # refuses an existing folder: a kept run is never overwritten
+        repo, seconds, stages, peak_mb = timed_repro(path, data_dir, overrides)
         read = {n: json.loads((repo.path / f"metrics/{n}.json").read_text()) for n in ("metrics", "tuning", "encoding")}
         return seconds, read["metrics"], read["tuning"], read["encoding"], stages, peak_mb
 
@@ -60,12 +65,15 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--repeats", type=int, default=1, help="pipeline runs; the median time is reported")
     parser.add_argument("--tag", default="", help="suffix of the result files")
     parser.add_argument("--reference-repeats", type=int, default=3, help="runs of (a) and (b); the median is kept")
+    parser.add_argument("--keep", type=Path, help="run (one repeat) in this new folder and leave it there")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides for the pipeline's config")
     args = parser.parse_args(argv)
+    if args.keep and args.repeats != 1:
+        parser.error("--keep runs one repeat")
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     min_recall, early_stop = params["thresholds"]["min_recall"], params["tuning"]["early_stop"]
 
-    runs = [run_pipeline(DATASETS[args.dataset], args.overrides) for _ in range(args.repeats)]
+    runs = [run_pipeline(DATASETS[args.dataset], args.overrides, args.keep) for _ in range(args.repeats)]
     times = [r[0] for r in runs]
     metrics, tuning, encoding = runs[-1][1], runs[-1][2], runs[-1][3]
     themes = list(metrics["test"]["themes"])

@@ -79,6 +79,8 @@ class ThemeTagger:
     def scores(self, texts: Sequence[str], cache: dict | None = None) -> pd.DataFrame:
         """One column per theme; a row with empty or missing text gets NaN (no score, no theme)."""
         texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
+        if not texts:  # scikit-learn refuses 0-row input; no rows, no scores
+            return pd.DataFrame({t: np.empty(0) for t in self.themes}, columns=self.themes)
         Xs = self.matrices(texts, cache)
         out = pd.DataFrame(
             {

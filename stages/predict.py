@@ -34,7 +34,9 @@ def tag_frame(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """``frame`` plus the predicted themes (and scores); also the rows x themes hit matrix."""
     scores = tagger.scores(frame[text_column].tolist())
-    hits = np.column_stack([scores[t].to_numpy() >= tagger.thresholds[t] for t in tagger.themes])
+    hits = np.zeros((len(frame), len(tagger.themes)), dtype=bool)
+    for j, t in enumerate(tagger.themes):
+        hits[:, j] = scores[t].to_numpy() >= tagger.thresholds[t]
     names = np.asarray(tagger.themes, dtype=object)
     out = frame.copy()
     out[PREDICTED] = [", ".join(names[row]) for row in hits]
@@ -61,9 +63,9 @@ def predict_file(
                 tagged.to_csv(fh, index=False, header=header)
                 header = False
                 summary.add(hits)
-            if header:  # header-only input: still write the header, with the new column
-                columns = pd.read_csv(input_path, nrows=0, encoding="utf-8-sig").columns.tolist()
-                fh.write(",".join([*columns, PREDICTED]) + "\n")
+            if header:  # header-only input: the header alone, with the new columns
+                empty = pd.read_csv(input_path, nrows=0, encoding="utf-8-sig", dtype=str)
+                tag_frame(tagger, empty, text_column, with_scores)[0].to_csv(fh, index=False)
     if with_scores:
         write_json(
             output_path.with_name(output_path.name + ".thresholds.json"),

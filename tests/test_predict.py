@@ -130,6 +130,24 @@ def test_empty_and_unreadable_files(trained, tmp_path):
     assert "no such file" in run_error(trained, tmp_path, "--input", str(tmp_path / "nope.csv"))
 
 
+@pytest.mark.parametrize("scores", [False, True])
+def test_a_header_only_input_gives_a_header_only_output(trained, tmp_path, capsys, scores):
+    (tmp_path / "in.csv").write_text("id,Processed Text\n")
+    bundle = str(trained / "models/bundle.joblib")
+    args = ["--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "out.csv"), "--bundle", bundle]
+    main(args + (["--scores"] if scores else []))
+    assert "0 rows tagged" in capsys.readouterr().out
+    out = pd.read_csv(tmp_path / "out.csv")
+    themes = load_bundle(trained / "models/bundle.joblib").themes
+    assert len(out) == 0
+    assert out.columns.tolist() == [
+        "id",
+        "Processed Text",
+        PREDICTED,
+        *([f"score {t}" for t in themes] if scores else []),
+    ]
+
+
 def copy_bundle(trained, tmp_path):
     for name in ("bundle.joblib", "bundle.json"):
         (tmp_path / name).write_bytes((trained / "models" / name).read_bytes())
