@@ -23,7 +23,9 @@ from stages import paths
 from stages.atomic import read_json, write_json, write_text, write_with
 from stages.bundle import load_bundle
 from stages.check_first import binomial_sd, check_first
+from stages.encoder import sha256_of
 from stages.errors import run_cli
+from stages.model_card import model_card
 from stages.params import load_params
 from stages.results_table import audit_section, results_table
 from stages.score_plots import curve_table
@@ -98,6 +100,9 @@ def main() -> None:
     warnings = check_first(metrics, chosen, params["thresholds"]["min_precision"])
     metrics["warnings"] = warnings
     write_json(paths.METRICS_JSON, metrics)
+    data = {"sha256": sha256_of(paths.LABELS), "rows": len(labels)}
+    card = model_card(read_json(paths.BUNDLE_MANIFEST), metrics, chosen, data, params)
+    write_text(paths.MODEL_CARD, card)
     head = "# Results\n\n" + ("**Check first:**\n\n" + "\n".join(warnings) + "\n\n" if warnings else "")
     table = head + results_table(metrics, chosen, tagger.families, tagger.spaces) + audit_section(metrics)
     write_text(paths.RESULTS_MD, table)

@@ -22,6 +22,7 @@ TEST_SCORES = ARTIFACTS / "test_scores.csv"  # the bundle's scores of data/test.
 MODELS = Path("models")
 BUNDLE = MODELS / "bundle.joblib"
 BUNDLE_MANIFEST = BUNDLE.with_suffix(".json")  # what bundle.manifest_path(BUNDLE) gives
+MODEL_CARD = BUNDLE.with_suffix(".md")
 METRICS = Path("metrics")
 THEME_REPORT = METRICS / "themes.json"
 THEME_REPORT_MD = METRICS / "themes.md"

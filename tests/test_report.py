@@ -135,3 +135,20 @@ def test_moves_beyond_two_sd_and_changed_choices_are_reported_and_small_moves_ar
     page = report_markdown([], "| theme |\n", [], lines + changed_choices(before, after))
     assert "- a: test precision down" in page and "- b: logreg on tfidf" in page
     assert "No committed metrics/metrics.json" in report_markdown([], "| theme |\n", [], None)
+
+
+def test_the_model_card_describes_the_bundle_without_the_repo(trained):
+    import json
+
+    card = (trained / "models/bundle.md").read_text()
+    manifest = json.loads((trained / "models/bundle.json").read_text())
+    metrics = json.loads((trained / "metrics/metrics.json").read_text())
+    rows = len(pd.read_csv(trained / "artifacts/labels.csv"))
+    for t in manifest["themes"]:
+        line = next(line for line in card.splitlines() if line.startswith(f"| {t} "))
+        assert manifest["families"][t] in line and manifest["spaces"][t] in line
+        assert f"{metrics['test']['themes'][t]['precision']:.3f}" in line
+        assert f"{metrics['cv_nested']['themes'][t]['recall']:.3f}" in line
+    assert manifest["sha256"] in card and f"training rows: {rows} " in card
+    assert "## Known limits" in card and "Intended use" in card
+    assert f"scikit-learn {manifest['sklearn_version']}" in card and "all-MiniLM-L6-v2" in card
