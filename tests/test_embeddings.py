@@ -232,3 +232,30 @@ def test_two_encoders_are_each_run_once_and_each_space_gets_its_own_vectors(tmp_
         np.testing.assert_allclose(data["vectors"], expected[name], atol=1e-6)
     concat = joblib.load(tmp_path / "artifacts/features/tfidf_embeddings.joblib")
     np.testing.assert_allclose(concat["parts"][1]["vectors"], expected["embeddings"], atol=1e-6)
+
+
+def test_a_bundle_on_two_encoders_encodes_each_chunk_once_per_encoder(tmp_path, monkeypatch):
+    """One space that holds two encoders' vectors side by side, so the bundle surely uses both."""
+    from tests.dvc_repo import slice_csv
+    from tests.trained import run_stages
+
+    shutil.copytree(ROOT / "conf", tmp_path / "conf")
+    (tmp_path / "data").mkdir()
+    slice_csv(ROOT / "data/train.csv", tmp_path / "data/train.csv", 300)
+    slice_csv(ROOT / "data/test.csv", tmp_path / "data/test.csv", 40)
+    monkeypatch.chdir(tmp_path)
+    enc = "{kind: embeddings, model: all-MiniLM-L6-v2, max_tokens: %d, batch_size: 32, device: cpu}"
+    two = f"{{kind: concat, parts: {{long: {enc % 256}, short: {enc % 16}}}}}"
+    overrides = ["tuning=smoke", "models.families=[logreg]", "models.costly=[]", "models.spaces=[two]"]
+    run_stages([*overrides, f"+features.two={two}"], review=False)
+    tagger = load_bundle(tmp_path / "models/bundle.joblib")
+    encoders = tagger.encoders()
+    assert sorted(e.max_tokens for e in encoders) == [16, 256]
+    manifest = json.loads((tmp_path / "models/bundle.json").read_text())
+    assert sorted(e["max_tokens"] for e in manifest["encoders"]) == [16, 256]
+    calls = []
+    for e in encoders:
+        real = e.encode
+        monkeypatch.setattr(e, "encode", lambda texts, progress=False, real=real: calls.append(1) or real(texts))
+    tagger.scores(TEXTS[:10])
+    assert len(calls) == 2  # one encode per encoder for the chunk, shared by the bag's 5 members
