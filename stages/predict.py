@@ -13,7 +13,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from stages.atomic import atomic_path, write_json
@@ -21,29 +20,7 @@ from stages.bundle import DEFAULT_BUNDLE, ThemeTagger, load_bundle
 from stages.errors import run_cli
 from stages.input_csv import read_csv_chunks
 from stages.tag_summary import TagSummary
-
-PREDICTED = "Predicted Themes"
-
-
-def score_column(theme: str) -> str:
-    return f"score {theme}"
-
-
-def tag_frame(
-    tagger: ThemeTagger, frame: pd.DataFrame, text_column: str, with_scores: bool
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """``frame`` plus the predicted themes (and scores); also the rows x themes hit matrix."""
-    scores = tagger.scores(frame[text_column].tolist())
-    hits = np.zeros((len(frame), len(tagger.themes)), dtype=bool)
-    for j, t in enumerate(tagger.themes):
-        hits[:, j] = scores[t].to_numpy() >= tagger.thresholds[t]
-    names = np.asarray(tagger.themes, dtype=object)
-    out = frame.copy()
-    out[PREDICTED] = [", ".join(names[row]) for row in hits]
-    if with_scores:
-        for t in tagger.themes:
-            out[score_column(t)] = scores[t].to_numpy()
-    return out, hits
+from stages.tagging import score_column, tag_with
 
 
 def predict_file(
@@ -59,13 +36,13 @@ def predict_file(
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             header = True
             for chunk in read_csv_chunks(input_path, chunksize, text_column, "rename it or pass --text-column"):
-                tagged, hits = tag_frame(tagger, chunk, text_column, with_scores)
+                tagged, hits = tag_with(tagger, chunk, text_column, with_scores)
                 tagged.to_csv(fh, index=False, header=header)
                 header = False
                 summary.add(hits)
             if header:  # header-only input: the header alone, with the new columns
                 empty = pd.read_csv(input_path, nrows=0, encoding="utf-8-sig", dtype=str)
-                tag_frame(tagger, empty, text_column, with_scores)[0].to_csv(fh, index=False)
+                tag_with(tagger, empty, text_column, with_scores)[0].to_csv(fh, index=False)
     if with_scores:
         write_json(
             output_path.with_name(output_path.name + ".thresholds.json"),

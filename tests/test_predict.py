@@ -12,7 +12,8 @@ import pytest
 from stages import bundle as bundle_mod
 from stages.bundle import load_bundle
 from stages.errors import InputError
-from stages.predict import PREDICTED, main
+from stages.predict import main
+from stages.tagging import PREDICTED
 from tests.dvc_repo import ROOT
 
 
