@@ -99,7 +99,7 @@ def write_overrides(conf: Path, overrides: list[str]) -> None:
     """Write Hydra overrides into the copy's conf/config.yaml, not only into its params.yaml:
     `dvc exp run -S` recomposes params.yaml from conf/ and would drop them otherwise.
 
-    ``group=option`` picks a config group's option; ``a.b=value`` (a YAML value) sets a key in
+    ``group=option`` (or ``group@package=option``) picks a config group's option; ``a.b=value`` (a YAML value) sets a key in
     the primary config, which Hydra merges last (``_self_`` ends the defaults list)."""
     config = conf / "config.yaml"
     tree = yaml.safe_load(config.read_text())
@@ -107,7 +107,7 @@ def write_overrides(conf: Path, overrides: list[str]) -> None:
         key, sep, value = override.partition("=")
         if not sep or key[:1] in "+~":
             raise ValueError(f"override {override!r}: use group=option or a.b=value")
-        if (conf / key).is_dir():
+        if (conf / key.split("@")[0]).is_dir():  # group=option, or group@package=option
             entries = [e for e in tree["defaults"] if isinstance(e, dict) and key in e]
             if not entries:
                 raise ValueError(f"override {override!r}: conf/config.yaml has no `{key}` in its defaults list")

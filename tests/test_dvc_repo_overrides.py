@@ -16,6 +16,7 @@ OVERRIDES = [
     "models.spaces=[tfidf]",
     "thresholds.recall_confidence=0",
     "tuning.objective=fold_mean",
+    "features@features.embeddings=mpnet",  # a group option at a package of its own
 ]
 
 
