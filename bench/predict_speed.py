@@ -109,11 +109,14 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--memory-rows", default="10000,50000")
+    parser.add_argument("--throughput-only", action="store_true", help="skip the notebook and memory runs")
+    parser.add_argument("--tag", default="", help="suffix of the result files")
     args = parser.parse_args(argv)
     small, big = (int(n) for n in args.memory_rows.split(","))
     tagger = load_bundle(args.bundle)
     spaces = {s: sum(v == s for v in tagger.spaces.values()) for s in dict.fromkeys(tagger.spaces.values())}
     result: dict = {"bundle_families": tagger.families, "bundle_spaces": spaces, "repeats": args.repeats}
+    result["encoders"] = [f"{e.model}@{e.max_tokens}" for e in tagger.encoders()]
     with tempfile.TemporaryDirectory(prefix="bench-predict-") as tmp:
         tmp = Path(tmp)
         make_rows(args.rows, tmp / "rows.csv")
@@ -130,6 +133,8 @@ def main(argv: list[str]) -> None:
             "rows_per_s": args.rows / t_predict,
         }
 
+        if args.throughput_only:
+            return finish(result, args.tag, throughput_only=True)
         pd.read_csv(tmp / "rows.csv").head(2000).to_csv(tmp / "2k.csv", index=False)
         few = texts[:2000]
         t_nb = median_seconds(lambda: notebook_way(tagger, few), 1)
@@ -151,8 +156,27 @@ def main(argv: list[str]) -> None:
             "peak_rss_mb_big": rss_big,
             "ratio": rss_big / rss_small,
         }
-    write_json(ROOT / "bench/results/predict_speed.json", result)
-    write_text(ROOT / "bench/results/predict_speed.md", markdown(result))
+    finish(result, args.tag)
+
+
+def finish(result: dict, tag: str, throughput_only: bool = False) -> None:
+    name = "predict_speed" + (f"_{tag}" if tag else "")
+    write_json(ROOT / f"bench/results/{name}.json", result)
+    if throughput_only:
+        t = result["throughput"]
+        text = measure_table(
+            f"predict throughput ({tag or 'bundle'}; `python -m bench.predict_speed --throughput-only`, "
+            f"median of {result['repeats']})",
+            [
+                ["bundle: themes per space", ", ".join(f"{s} {n}" for s, n in result["bundle_spaces"].items())],
+                ["encoders", ", ".join(result["encoders"]) or "none"],
+                [f"rows per second, {t['rows']:,} rows (CSV in, CSV out)", f"{t['rows_per_s']:,.0f}"],
+                ["predict / floor", f"{t['predict_s']:.2f} s / {t['floor_s']:.2f} s = {t['ratio']:.3f}"],
+            ],
+        )
+    else:
+        text = markdown(result)
+    write_text(ROOT / f"bench/results/{name}.md", text)
     print(json.dumps(result, indent=1))
 
 
