@@ -79,7 +79,10 @@ def confusions(
 ) -> pd.DataFrame:
     """One row per (tagged theme A, labelled theme B) with A's false positives on rows labelled B:
     ``rows`` and ``share`` of A's false positives (a row with two themes counts for both, so the
-    shares of one A can add to more than 1). Rows labelled with no theme count as NO_THEME."""
+    shares of one A can add to more than 1). Rows labelled with no theme count as NO_THEME.
+    ``vs_chance`` divides the share by B's share of the rows A could have tagged wrongly (A's
+    negatives): a common theme B collects many of anyone's wrong tags by chance alone, so only a
+    value well above 1 says that A and B overlap."""
     Y = labels[themes].to_numpy(dtype=int).astype(bool)
     T = tagged(scores, thresholds, themes)
     out = []
@@ -88,12 +91,24 @@ def confusions(
         n_fp = int(fp.sum())
         if not n_fp:
             continue
-        counts = Y[fp].sum(axis=0)
-        none = int((~Y[fp].any(axis=1)).sum())
-        for b, n in [*zip(themes, counts.tolist(), strict=True), (NO_THEME, none)]:
+        negatives = Y[~Y[:, j]]
+        pairs = [*zip(themes, Y[fp].sum(axis=0).tolist(), negatives.mean(axis=0).tolist(), strict=True)]
+        pairs.append((NO_THEME, int((~Y[fp].any(axis=1)).sum()), float((~negatives.any(axis=1)).mean())))
+        for b, n, expected in pairs:
             if n:
-                out.append({"tagged": a, "labelled": b, "rows": int(n), "share": n / n_fp, "false positives": n_fp})
-    frame = pd.DataFrame(out, columns=["tagged", "labelled", "rows", "share", "false positives"])
+                share = n / n_fp
+                chance = share / expected if expected else float("inf")
+                out.append(
+                    {
+                        "tagged": a,
+                        "labelled": b,
+                        "rows": int(n),
+                        "share": share,
+                        "vs_chance": chance,
+                        "false positives": n_fp,
+                    }
+                )
+    frame = pd.DataFrame(out, columns=["tagged", "labelled", "rows", "share", "vs_chance", "false positives"])
     return frame.sort_values(["rows", "tagged", "labelled"], ascending=[False, True, True], ignore_index=True)
 
 
@@ -105,10 +120,11 @@ def _cell(text: str, width: int = 160) -> str:
 def confusion_table(frame: pd.DataFrame, top: int) -> str:
     if not len(frame):
         return "No false positives.\n"
-    rows = [[r.tagged, r.labelled, r.rows, f"{r.share:.0%}"] for r in frame.head(top).itertuples()]
-    return (
-        tabulate(rows, ["tagged", "on rows labelled", "rows", "share of its false positives"], tablefmt="github") + "\n"
-    )
+    rows = [
+        [r.tagged, r.labelled, r.rows, f"{r.share:.0%}", f"{r.vs_chance:.1f}x"] for r in frame.head(top).itertuples()
+    ]
+    headers = ["tagged", "on rows labelled", "rows", "share of its false positives", "vs chance"]
+    return tabulate(rows, headers, tablefmt="github") + "\n"
 
 
 HEADER = """# Errors per theme
@@ -119,6 +135,9 @@ and false negatives (labelled, not tagged), the lowest-scored first; up to {show
 - **Out of fold** rows are training rows, each scored by models fitted without it: honest about the
   model (the threshold and the model choice did see them; see results.md).
 - **Test** rows come from data/test.csv, which no choice saw.
+- **vs chance**: that share divided by the labelled theme's share of the rows the tagged theme
+  could have tagged wrongly. A common theme collects many wrong tags by chance alone; well above
+  1x, the two themes overlap (or an alias is missing).
 - **review** marks a false positive that metrics/label_review.csv also lists for that theme: more
   likely a label error than a model error.
 """

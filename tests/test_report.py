@@ -65,6 +65,9 @@ def test_confusions_count_false_positives_by_the_themes_their_rows_have(rows):
     assert got[("food", "price")] == (1, 0.333) and got[("food", "staff")] == (1, 0.333)
     assert got[("food", NO_THEME)] == (1, 0.333)
     assert got[("price", "food")] == (1, 1.0)  # great pasta
+    chance = {(r.tagged, r.labelled): r.vs_chance for r in table.itertuples()}
+    assert chance[("food", "staff")] == pytest.approx(1.0)  # 1 of 3 wrong tags; staff is 1 of food's 3 negatives
+    assert chance[("price", "food")] == pytest.approx(3.0)  # all its wrong tags; food is 1 of price's 3 negatives
     assert not any(a == "staff" for a, _ in got)  # staff has no false positive
     md = errors_markdown(
         error_examples(labels, scores, thresholds, THEMES, 10, "out of fold"),
