@@ -87,7 +87,9 @@ def main() -> None:
         top = oof_confusion[oof_confusion.tagged == t].head(1)
         errors = {"fp": cv["fp"], "fn": cv["fn"]}
         if len(top):
-            errors["top_confusion"] = f"{top.labelled.iloc[0]} ({top.share.iloc[0]:.0%})"
+            errors["top_confusion"] = (
+                f"{top.labelled.iloc[0]} ({top.share.iloc[0]:.0%}, {top.vs_chance.iloc[0]:.1f}x chance)"
+            )
         lines.append(where_to_look(t, errors, int(listed.get(t, 0)), int(suggested.get(t, 0))))
     previous = previous_metrics(paths.METRICS_JSON.as_posix())
     changes = None if previous is None else moved(previous, metrics) + changed_choices(previous, metrics)
