@@ -107,6 +107,7 @@ def main() -> None:
     table = head + results_table(metrics, chosen, tagger.families, tagger.spaces) + audit_section(metrics)
     write_text(paths.RESULTS_MD, table)
     print(table)
+    print(f"Read {paths.REPORT_MD} first (the report stage writes it after the suggestions): why a theme is weak.")
 
 
 if __name__ == "__main__":
