@@ -10,11 +10,11 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_curve
+
+from stages.scoring import json_threshold
 
 
 def curve_table(y: np.ndarray, s: np.ndarray, points: int) -> pd.DataFrame:
@@ -26,14 +26,9 @@ def curve_table(y: np.ndarray, s: np.ndarray, points: int) -> pd.DataFrame:
     return frame.round(6)
 
 
-def plot_threshold(threshold: float) -> float | None:
-    """JSON has no infinity: a theme that is never tagged has no threshold line."""
-    return None if math.isinf(threshold) else round(float(threshold), 6)
-
-
 def threshold_sweep(theme: str, y: np.ndarray, s: np.ndarray, threshold: float, points: int) -> list[dict]:
     table = curve_table(y, s, points)
-    chosen = plot_threshold(threshold)
+    chosen = json_threshold(round(float(threshold), 6))
     rows = table[["threshold", "precision", "recall"]].to_dict("records")
     return [{"theme": theme, **row, "chosen": chosen} for row in rows]
 
@@ -56,7 +51,7 @@ def score_histogram(theme: str, y: np.ndarray, s: np.ndarray, threshold: float, 
                 "class": name,
                 "rows": int(n),
                 "share": round(n / total, 6),
-                "threshold": plot_threshold(threshold),
+                "threshold": json_threshold(round(float(threshold), 6)),
             }
             for c, n in zip(centres, counts, strict=True)
         ]
