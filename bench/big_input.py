@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stages.atomic import write_json, write_text
 from tests.dvc_repo import ROOT, DvcRepo
+from themetag.atomic import write_json, write_text
 
 
 def synthetic(rows: int, n_themes: int, seed: int = 0) -> pd.DataFrame:

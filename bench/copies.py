@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from stages.compose import compose
 from tests.dvc_repo import ROOT, DvcRepo
+from themetag.pipeline.compose import compose
 
 
 def default_copy(path: Path, data_dir: Path, overrides: list[str]) -> DvcRepo:

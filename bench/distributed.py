@@ -28,10 +28,10 @@ import yaml
 
 from bench.timing import measure_table
 from bench.tuning_speed import fold_matrices, load_sample
-from stages.atomic import write_json, write_text
-from stages.studies import FINISHED, make_storage
-from stages.tuning import Objective, run_trials
 from tests.postgres import Postgres
+from themetag.atomic import write_json, write_text
+from themetag.tuning.studies import FINISHED, make_storage
+from themetag.tuning.trials import Objective, run_trials
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -34,12 +34,12 @@ from tabulate import tabulate
 
 from bench.pipeline_targets import DATASETS
 from bench.references import load_split, reference_b
-from stages.atomic import write_json, write_text
-from stages.encoder import Encoder
-from stages.folds import make_folds
-from stages.labels import split_themes
-from stages.scoring import theme_metrics, with_averages
-from stages.threshold_rule import choose
+from themetag.atomic import write_json, write_text
+from themetag.data.folds import make_folds
+from themetag.data.labels import split_themes
+from themetag.features.encoder import Encoder
+from themetag.thresholds.rules import choose
+from themetag.thresholds.scoring import theme_metrics, with_averages
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,7 +55,7 @@ CACHE = Path("/tmp/encoder_harness_cache")
 
 def encode(spec: str, texts: list[str], root: Path | None) -> np.ndarray:
     """Encoded once per spec and text list; kept in CACHE for the next run."""
-    from stages.fingerprint import fingerprint
+    from themetag.fingerprint import fingerprint
 
     cached = CACHE / f"{fingerprint(spec, texts)}.npy"
     if cached.is_file():

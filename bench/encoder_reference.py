@@ -2,7 +2,7 @@
 
     python -m bench.encoder_reference [--cache .encoder_cache]
 
-Fetches the weights (``stages/encoder_source.py``, 404 MB once into ``--cache``), builds the
+Fetches the weights (``themetag/features/encoder_source.py``, 404 MB once into ``--cache``), builds the
 float32 graph and the 8-bit one exactly as the ``encoder`` stage does, and encodes the 12
 reference texts of ``bench/data/encoders/mpnet_reference.npz`` (transformers 5.24 on PyTorch
 2.13, mean-pooled and L2-normalised, at maximum lengths 384 and 128). Reports each text's cosine
@@ -26,11 +26,11 @@ import onnx
 import pandas as pd
 import yaml
 
-from stages.atomic import write_json, write_text
-from stages.encoder import Encoder, resolve_model
-from stages.encoder_source import fetch
-from stages.mpnet_onnx import MPNetConfig, build, load_weights, quantize
 from tests.dvc_repo import ROOT
+from themetag.atomic import write_json, write_text
+from themetag.features.encoder import Encoder, resolve_model
+from themetag.features.encoder_source import fetch
+from themetag.features.mpnet_onnx import MPNetConfig, build, load_weights, quantize
 
 REFERENCE = ROOT / "bench/data/encoders/mpnet_reference.npz"
 

@@ -6,7 +6,7 @@ On goemotions (bench/data/goemotions), per family and space kind (TF-IDF, the em
 their concatenation), it fits one model on the first N rows of a shuffled sample and scores
 5,000 held-out rows, at a mid-range setting of the family's search space and balanced class
 weights, for each theme named. It reports the median seconds of --repeats fits, and microseconds
-per fitted row: the figures behind `cost_us` in conf/families/*.yaml (stages/budget.py). It also
+per fitted row: the figures behind `cost_us` in conf/families/*.yaml (themetag/tuning/budget.py). It also
 compares logistic regression's solvers (liblinear against lbfgs) on the inputs with a dense
 block, by time and by average precision on the held-out rows: the evidence for `fixed_on`.
 """
@@ -25,14 +25,14 @@ import yaml
 from sklearn.metrics import average_precision_score
 from tabulate import tabulate
 
-from stages.atomic import write_json, write_text
-from stages.budget import rows_fitted
-from stages.candidates import family_conf
-from stages.encoder import Encoder
-from stages.families import fit_model, score
-from stages.labels import split_themes
-from stages.spaces import encoder_settings, make_vectorizer
 from tests.dvc_repo import ROOT
+from themetag.atomic import write_json, write_text
+from themetag.data.labels import split_themes
+from themetag.features.encoder import Encoder
+from themetag.features.spaces import encoder_settings, make_vectorizer
+from themetag.modelling.candidates import family_conf
+from themetag.modelling.families import fit_model, score
+from themetag.tuning.budget import rows_fitted
 
 MID = {
     "logreg": {"C": 1.0, "class_weight": "balanced"},
@@ -117,7 +117,7 @@ def main(argv: list[str]) -> None:
         f"### fit costs on goemotions (`python -m bench.fit_costs`, median of {args.repeats})\n\n"
         "One fit on N rows plus scoring 5,000 held-out rows, mid-range settings. `us/row`: "
         "microseconds per fitted row (a forest fits at most `max_rows` per tree); `cost_us`: the "
-        "config's constant for the cost model (stages/budget.py).\n\n"
+        "config's constant for the cost model (themetag/tuning/budget.py).\n\n"
         + tabulate(rows_out, ["rows", "theme", "family", "kind", "seconds", "us/row", "cost_us"], "github")
         + "\n\nLogistic regression's solver where the input has a dense block (time, average precision "
         "on the held-out rows):\n\n"

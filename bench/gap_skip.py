@@ -22,8 +22,8 @@ from pathlib import Path
 import pandas as pd
 from tabulate import tabulate
 
-from stages.atomic import write_json, write_text
 from tests.dvc_repo import ROOT
+from themetag.atomic import write_json, write_text
 
 
 def studies(copy: Path) -> list[dict]:

@@ -23,9 +23,9 @@ import pandas as pd
 from tabulate import tabulate
 
 from bench.timing import staged_run
-from stages.atomic import write_json, write_text
-from stages.labels import split_themes
 from tests.dvc_repo import ROOT, DvcRepo
+from themetag.atomic import write_json, write_text
+from themetag.data.labels import split_themes
 
 DATA = ROOT / "bench/data/goemotions"
 

@@ -46,14 +46,15 @@ from sklearn.metrics import precision_recall_curve
 from tabulate import tabulate
 
 from bench.pipeline_targets import DATASETS
-from stages import paths, suggest
-from stages.atomic import read_json, write_json, write_text
-from stages.bundle import load_bundle
-from stages.encoder import Encoder
-from stages.label_fixes import text_fingerprint
-from stages.labels import split_themes
+from stages import suggest
 from tests.dvc_repo import ROOT
 from tests.trained import run_stages
+from themetag.atomic import read_json, write_json, write_text
+from themetag.data.label_fixes import text_fingerprint
+from themetag.data.labels import split_themes
+from themetag.features.encoder import Encoder
+from themetag.pipeline import paths
+from themetag.tagging.bundle import load_bundle
 
 ARMS = ("suggest", "random", "anchor")
 TEXT, THEMES = "Processed Text", "Themes"

@@ -30,12 +30,12 @@ from tabulate import tabulate
 
 from bench.copies import default_copy, kept_copy
 from bench.pipeline_targets import DATASETS
-from stages import paths
-from stages.atomic import read_json, write_json, write_text
-from stages.label_quality import ranked
-from stages.review import train_lines
 from tests.dvc_repo import ROOT, DvcRepo
 from tests.test_review import flip
+from themetag.atomic import read_json, write_json, write_text
+from themetag.labelling.label_quality import ranked
+from themetag.labelling.review_table import train_lines
+from themetag.pipeline import paths
 
 
 def best_mix(y: np.ndarray, s: np.ndarray, is_flipped: np.ndarray, k: int) -> float:

@@ -1,4 +1,4 @@
-"""Measure `stages.predict` against baselines measured in the same run.
+"""Measure `themetag predict` against baselines measured in the same run.
 
     python -m bench.predict_speed [--bundle models/bundle.joblib] [--repeats 3] [--rows N] [--memory-rows A,B]
 
@@ -8,7 +8,7 @@
   the ratio is predict / floor.
 * The original notebook's way (one transform and one scoring call per row per theme) on 2,000
   rows, against predict_file on the same rows: the speed-up.
-* Peak memory (max RSS) of `python -m stages.predict` on the two --memory-rows sizes, each in
+* Peak memory (max RSS) of `themetag predict` on the two --memory-rows sizes, each in
   its own process: equal peaks mean memory does not grow with the input.
 The defaults are sized for a bundle with an encoder (about 200 texts/s on 2 cores); a TF-IDF-only
 bundle can take --rows 100000 --memory-rows 100000,1000000.
@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 
 from bench.timing import measure_table, median_seconds
-from stages.atomic import write_json, write_text
-from stages.bundle import DEFAULT_BUNDLE, load_bundle
-from stages.families import score
-from stages.predict import predict_file
+from themetag.atomic import write_json, write_text
+from themetag.modelling.families import score
+from themetag.tagging.bundle import DEFAULT_BUNDLE, load_bundle
+from themetag.tagging.predict import predict_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,7 +67,7 @@ def notebook_way(tagger, texts: list[str]) -> list[list[str]]:
 
 def peak_rss_mb(bundle: Path, src: Path, dst: Path, chunksize: int) -> float:
     code = (
-        "import resource, sys; from stages.predict import main; main(sys.argv[1:]); "
+        "import resource, sys; from themetag.tagging.predict import main; main(sys.argv[1:]); "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
     proc = subprocess.run(

@@ -32,8 +32,8 @@ from tabulate import tabulate
 
 from bench.copies import kept_copy
 from bench.pipeline_targets import DATASETS, timed_repro
-from stages.atomic import write_json, write_text
 from tests.dvc_repo import ROOT, DvcRepo
+from themetag.atomic import write_json, write_text
 
 BEFORE = ["tuning.objective=fold_mean", "final.model=refit"]
 

@@ -23,13 +23,13 @@ from sklearn.metrics import make_scorer, precision_score, recall_score
 from sklearn.model_selection import TunedThresholdClassifierCV
 from sklearn.pipeline import make_pipeline
 
-from stages.scoring import theme_metrics, with_averages
-from stages.spaces import make_vectorizer
+from themetag.features.spaces import make_vectorizer
+from themetag.thresholds.scoring import theme_metrics, with_averages
 
 
 def load_split(data_dir: Path, themes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A dataset's train.csv and test.csv as a text column plus one 0/1 column per theme."""
-    from stages.labels import split_themes
+    from themetag.data.labels import split_themes
 
     def table(path: Path) -> pd.DataFrame:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -81,7 +81,7 @@ def reference_d(
     train: pd.DataFrame, test: pd.DataFrame, themes: list[str], embeddings: dict, min_recall: float
 ) -> dict:
     """(d): (b) with logistic regression on the sentence embeddings instead of TF-IDF."""
-    from stages.encoder import Encoder
+    from themetag.features.encoder import Encoder
 
     encoder = Encoder.from_conf(embeddings)
     E_train, E_test = encoder.encode(train["text"].tolist()), encoder.encode(test["text"].tolist())
@@ -97,7 +97,7 @@ def reference_e_scores(
     Test is scored as ``final.model`` says: ``bag`` averages the fold models (each with its own
     fold's TF-IDF), ``refit`` refits one model on every row.
     """
-    from stages.folds import make_folds
+    from themetag.data.folds import make_folds
 
     fold = make_folds(train[themes], int(folds["k"]), int(folds["seed"]))
     k_folds = int(fold.max()) + 1
@@ -122,7 +122,7 @@ def reference_e_scores(
 
 def reference_e(train: pd.DataFrame, test: pd.DataFrame, scores: tuple[pd.DataFrame, pd.DataFrame], rule: dict) -> dict:
     """(e): per theme, the pipeline's threshold rule (``thresholds`` params) on (e)'s out-of-fold scores."""
-    from stages.threshold_rule import choose
+    from themetag.thresholds.rules import choose
 
     oof, test_scores = scores
     per_theme = {}

@@ -11,7 +11,7 @@ Three runs of the default pipeline, scored on test.csv (which no choice sees):
 - **after one pass**: a reviewer reads, per theme, the top k rows of that run's
   ``metrics/label_review.csv`` (k = the theme's flipped rows), writes ``remove`` or ``add`` for a
   row whose label was flipped and ``keep`` for the others in its ``decision`` column, then runs
-  ``python -m stages.fold_review`` and ``dvc repro``. ``train.csv`` itself is never edited.
+  ``themetag fold-review`` and ``dvc repro``. ``train.csv`` itself is never edited.
 
 Reported: each run's macro test precision and recall, and the share of the flip's precision loss
 that the pass recovers, (after - flipped) / (clean - flipped). ``--reuse DIR`` starts from a copy
@@ -32,9 +32,9 @@ from tabulate import tabulate
 from bench.copies import default_copy, kept_copy
 from bench.label_review import run_noisy
 from bench.pipeline_targets import DATASETS
-from stages.atomic import read_json, write_json, write_text
 from tests.dvc_repo import ROOT
 from tests.test_review import flip
+from themetag.atomic import read_json, write_json, write_text
 
 
 def macro(metrics: dict) -> tuple[float, float]:
@@ -53,7 +53,7 @@ def review_once(repo, flipped: dict[str, set[int]]) -> dict[str, int]:
             review.at[i, "decision"] = decision
             counts[decision] += 1
     review.to_csv(path, index=False)
-    repo.run(sys.executable, "-m", "stages.fold_review", "--by", "bench.review_pass")
+    repo.run(sys.executable, "-m", "themetag", "fold-review", "--by", "bench.review_pass")
     repo.run("dvc", "repro")
     return counts
 

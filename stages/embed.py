@@ -14,13 +14,13 @@ import shutil
 
 import numpy as np
 
-from stages import paths
-from stages.artifacts import load_texts
-from stages.atomic import write_json, write_with
-from stages.encoder import Encoder, encode_timed
-from stages.errors import run_cli
-from stages.params import load_params
-from stages.spaces import encoder_key, needs_encoders
+from themetag.atomic import write_json, write_with
+from themetag.errors import run_cli
+from themetag.features.encoder import Encoder, encode_timed
+from themetag.features.spaces import encoder_key, needs_encoders
+from themetag.pipeline import paths
+from themetag.pipeline.artifacts import load_texts
+from themetag.pipeline.params import load_params
 
 
 def save_npy(path, array: np.ndarray) -> None:

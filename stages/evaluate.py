@@ -16,52 +16,26 @@ cause it, and so can new data unlike the training data, which no model choice fi
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from stages import paths
-from stages.atomic import read_json, write_json, write_text, write_with
-from stages.bundle import load_bundle
-from stages.check_first import binomial_sd, check_first
-from stages.encoder import sha256_of
-from stages.errors import run_cli
-from stages.model_card import model_card
-from stages.params import load_params
-from stages.results_table import audit_section, results_table
-from stages.score_plots import curve_table
-from stages.scoring import evaluate_split, json_threshold, with_averages
+from themetag.atomic import read_json, write_json, write_text, write_with
+from themetag.errors import run_cli
+from themetag.features.encoder import sha256_of
+from themetag.pipeline import paths
+from themetag.pipeline.params import load_params
+from themetag.reporting.check_first import check_first
+from themetag.reporting.model_card import model_card
+from themetag.reporting.recall_audit import recall_audit
+from themetag.reporting.results_table import audit_section, results_table
+from themetag.reporting.score_plots import curve_table
+from themetag.tagging.bundle import load_bundle
+from themetag.thresholds.scoring import evaluate_split, json_threshold, with_averages
 
 
 def write_curves(folder, labels: pd.DataFrame, scores: pd.DataFrame, themes: list[str], points: int) -> None:
     for t in themes:
         table = curve_table(labels[t].to_numpy(dtype=int), scores[t].to_numpy(dtype=float), points)
         write_with(folder / f"{t}.csv", lambda p, tb=table: tb.to_csv(p, index=False))
-
-
-def recall_audit(metrics: dict, families: dict) -> dict:
-    """Nested against test recall per theme, flagged beyond 2 sd of the difference; mean per family."""
-    themes = {}
-    for t, nested in metrics["cv_nested"]["themes"].items():
-        test = metrics["test"]["themes"][t]
-        sd_n = binomial_sd(nested["recall"], nested["support"])
-        sd_t = binomial_sd(test["recall"], test["support"])
-        shortfall = nested["recall"] - test["recall"]
-        limit = 2 * float(np.sqrt(sd_n**2 + sd_t**2))
-        themes[t] = {
-            "nested_recall": nested["recall"],
-            "nested_sd": sd_n,
-            "test_recall": test["recall"],
-            "test_sd": sd_t,
-            "shortfall": shortfall,
-            "flagged": bool(test["support"] > 0 and shortfall > limit),
-        }
-    by_family: dict[str, list[float]] = {}
-    for t, a in themes.items():
-        by_family.setdefault(families[t], []).append(a["shortfall"])
-    return {
-        "themes": themes,
-        "families": {f: {"mean_shortfall": float(np.mean(v)), "themes": len(v)} for f, v in by_family.items()},
-    }
 
 
 def main() -> None:

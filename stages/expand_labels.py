@@ -6,13 +6,13 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from stages import paths
-from stages.atomic import write_json, write_text, write_with
-from stages.errors import InputError, run_cli
-from stages.input_csv import read_csv
-from stages.label_fixes import decisions_table, read_ledger
-from stages.labels import expand, label_test_set, theme_normaliser
-from stages.params import load_params
+from themetag.atomic import write_json, write_text, write_with
+from themetag.data.input_csv import read_csv
+from themetag.data.label_fixes import decisions_table, read_ledger
+from themetag.data.labels import expand, label_test_set, theme_normaliser
+from themetag.errors import InputError, run_cli
+from themetag.pipeline import paths
+from themetag.pipeline.params import load_params
 
 
 def theme_report_markdown(report: dict) -> str:

@@ -12,12 +12,12 @@ import sys
 
 import joblib
 
-from stages import paths
-from stages.artifacts import load_embeddings, load_folds, load_texts
-from stages.atomic import write_with
-from stages.errors import run_cli
-from stages.params import load_params
-from stages.spaces import space_of
+from themetag.atomic import write_with
+from themetag.errors import run_cli
+from themetag.features.spaces import space_of
+from themetag.pipeline import paths
+from themetag.pipeline.artifacts import load_embeddings, load_folds, load_texts
+from themetag.pipeline.params import load_params
 
 
 def main(argv: list[str] | None = None) -> None:

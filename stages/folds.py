@@ -8,31 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
-from stages import paths
-from stages.atomic import write_json
-from stages.errors import run_cli
-from stages.params import load_params
-
-
-def make_folds(labels: pd.DataFrame, k: int, seed: int) -> np.ndarray:
-    """Fold id (0..k-1) of each row, stratified on all themes at once."""
-    fold = np.full(len(labels), -1, dtype=int)
-    splitter = MultilabelStratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    for i, (_, valid) in enumerate(splitter.split(np.zeros(len(labels)), labels.to_numpy())):
-        fold[valid] = i
-    return fold
-
-
-def empty_folds(labels: pd.DataFrame, fold: np.ndarray, k: int) -> dict[str, str]:
-    """Themes with no positive in some fold: they cannot be scored on that fold."""
-    out = {}
-    for theme in labels.columns:
-        per_fold = np.bincount(fold[labels[theme].to_numpy() == 1], minlength=k)
-        if (per_fold == 0).any():
-            out[theme] = f"no positive in fold(s) {np.flatnonzero(per_fold == 0).tolist()} of folds.k={k}"
-    return out
+from themetag.atomic import write_json
+from themetag.data.folds import empty_folds, make_folds
+from themetag.errors import run_cli
+from themetag.pipeline import paths
+from themetag.pipeline.params import load_params
 
 
 def main() -> None:

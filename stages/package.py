@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import joblib
 
-from stages import paths
-from stages.atomic import read_json
-from stages.bundle import ThemeTagger, save_bundle
-from stages.errors import run_cli
-from stages.params import load_params
+from themetag.atomic import read_json
+from themetag.errors import run_cli
+from themetag.pipeline import paths
+from themetag.pipeline.params import load_params
+from themetag.tagging.bundle import ThemeTagger, save_bundle
 
 
 def main() -> None:

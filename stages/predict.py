@@ -1,83 +1,11 @@
-"""Tag new texts with the trained themes.
-
-    python -m stages.predict --input new.csv --output tagged.csv [--scores] [--summary tags.md]
-
-Every input row and column is written back unchanged, plus ``Predicted Themes``: the themes
-joined by ``, `` in the pipeline's theme order, empty when none applies (or when the text is
-empty or missing). The file is read and written in chunks, so memory stays bounded.
-"""
+"""Alias of ``themetag predict``, kept so that ``themetag predict`` still works."""
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
-import pandas as pd
-
-from stages.atomic import atomic_path, write_json
-from stages.bundle import DEFAULT_BUNDLE, ThemeTagger, load_bundle
-from stages.errors import run_cli
-from stages.input_csv import read_csv_chunks
-from stages.tag_summary import TagSummary
-from stages.tagging import score_column, tag_with
-
-
-def predict_file(
-    tagger: ThemeTagger,
-    input_path: Path,
-    output_path: Path,
-    text_column: str,
-    with_scores: bool = False,
-    chunksize: int = 50_000,
-) -> TagSummary:
-    summary = TagSummary(tagger.themes)
-    with atomic_path(output_path) as tmp:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            header = True
-            for chunk in read_csv_chunks(input_path, chunksize, text_column, "rename it or pass --text-column"):
-                tagged, hits = tag_with(tagger, chunk, text_column, with_scores)
-                tagged.to_csv(fh, index=False, header=header)
-                header = False
-                summary.add(hits)
-            if header:  # header-only input: the header alone, with the new columns
-                empty = pd.read_csv(input_path, nrows=0, encoding="utf-8-sig", dtype=str)
-                tag_with(tagger, empty, text_column, with_scores)[0].to_csv(fh, index=False)
-    if with_scores:
-        write_json(
-            output_path.with_name(output_path.name + ".thresholds.json"),
-            {score_column(t): tagger.thresholds[t] for t in tagger.themes},
-        )
-    return summary
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--input", required=True, type=Path, help="CSV with a text column")
-    parser.add_argument("--output", required=True, type=Path, help="where to write the tagged CSV")
-    parser.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE, help=f"model bundle (default {DEFAULT_BUNDLE})")
-    parser.add_argument("--text-column", default=None, help="text column (default: the one the bundle was trained on)")
-    parser.add_argument(
-        "--scores",
-        action="store_true",
-        help="add one 'score <theme>' column per theme; thresholds go to <output>.thresholds.json",
-    )
-    parser.add_argument(
-        "--summary",
-        type=Path,
-        default=None,
-        help="write theme counts and co-occurrence to this .md (and a .png heatmap)",
-    )
-    parser.add_argument("--chunksize", type=int, default=50_000)
-    args = parser.parse_args(argv)
-    tagger = load_bundle(args.bundle)
-    text_column = args.text_column or tagger.text_column
-    summary = predict_file(tagger, args.input, args.output, text_column, args.scores, args.chunksize)
-    print(f"predict: {summary.rows} rows tagged, {summary.no_theme} with no theme -> {args.output}")
-    if args.summary:
-        png = summary.write(args.summary)
-        print(f"summary: {args.summary} and {png}")
-
+from themetag.cli import main
+from themetag.errors import run_cli
 
 if __name__ == "__main__":
-    run_cli(lambda: main(sys.argv[1:]))
+    run_cli(lambda: sys.exit(main(["predict", *sys.argv[1:]])))

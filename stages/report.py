@@ -13,15 +13,15 @@ import shutil
 
 import pandas as pd
 
-from stages import paths
-from stages.atomic import read_json, write_text, write_with
-from stages.check_first import flagged_themes
-from stages.error_examples import confusions, error_examples, errors_markdown
-from stages.errors import run_cli
-from stages.params import load_params
-from stages.report_page import changed_choices, moved, previous_metrics, report_markdown, where_to_look
-from stages.results_table import results_table
-from stages.score_plots import score_histogram, threshold_sweep
+from themetag.atomic import read_json, write_text, write_with
+from themetag.errors import run_cli
+from themetag.pipeline import paths
+from themetag.pipeline.params import load_params
+from themetag.reporting.check_first import flagged_themes
+from themetag.reporting.error_examples import confusions, error_examples, errors_markdown
+from themetag.reporting.report_page import changed_choices, moved, previous_metrics, report_markdown, where_to_look
+from themetag.reporting.results_table import results_table
+from themetag.reporting.score_plots import score_histogram, threshold_sweep
 
 
 def read_optional(path, columns: list[str]) -> pd.DataFrame:

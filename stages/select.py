@@ -13,12 +13,12 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.metrics import average_precision_score
 
-from stages import paths
-from stages.artifacts import load_folds
-from stages.atomic import read_json, write_json, write_with
-from stages.candidates import candidates
-from stages.errors import InputError, run_cli
-from stages.params import load_params
+from themetag.atomic import read_json, write_json, write_with
+from themetag.errors import InputError, run_cli
+from themetag.modelling.candidates import candidates
+from themetag.pipeline import paths
+from themetag.pipeline.artifacts import load_folds
+from themetag.pipeline.params import load_params
 
 REPORTED = (
     "best_value",

@@ -11,13 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from stages import paths
-from stages.artifacts import load_folds
-from stages.atomic import write_json
-from stages.errors import run_cli
-from stages.params import load_params
-from stages.pr_sweep import Choice, confusion_at, prf
-from stages.threshold_rule import choose
+from themetag.atomic import write_json
+from themetag.errors import run_cli
+from themetag.pipeline import paths
+from themetag.pipeline.artifacts import load_folds
+from themetag.pipeline.params import load_params
+from themetag.thresholds.pr_sweep import Choice, confusion_at, prf
+from themetag.thresholds.rules import choose
 
 
 def nested_estimate(y: np.ndarray, s: np.ndarray, fold: np.ndarray, rule: dict) -> dict:

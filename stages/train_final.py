@@ -28,15 +28,15 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from stages import paths
-from stages.artifacts import load_embeddings, load_folds
-from stages.atomic import read_json, write_with
-from stages.candidates import family_conf
-from stages.errors import InputError, run_cli
-from stages.families import fit_model
-from stages.params import load_params
-from stages.spaces import fold_indices, leaves, space_of
-from stages.stable_pickle import stable
+from themetag.atomic import read_json, write_with
+from themetag.errors import InputError, run_cli
+from themetag.features.spaces import fold_indices, leaves, space_of
+from themetag.modelling.candidates import family_conf
+from themetag.modelling.families import fit_model
+from themetag.pipeline import paths
+from themetag.pipeline.artifacts import load_embeddings, load_folds
+from themetag.pipeline.params import load_params
+from themetag.tagging.stable_pickle import stable
 
 MODES = ("bag", "refit")
 

@@ -1,6 +1,6 @@
 """Stage tune@<family>-<space> (or tune_costly@...): one Optuna study per theme for one candidate, in parallel processes.
 
-A skipped candidate (see ``stages/candidates.py``) writes a summary that says why, and no scores.
+A skipped candidate (see ``themetag/modelling/candidates.py``) writes a summary that says why, and no scores.
 """
 
 from __future__ import annotations
@@ -11,18 +11,18 @@ import time
 
 import pandas as pd
 
-from stages import paths
-from stages.artifacts import load_folds
-from stages.atomic import write_json, write_with
-from stages.budget import Budget
-from stages.candidates import Candidate, candidate
-from stages.errors import run_cli
-from stages.params import load_params
-from stages.processes import run_unordered
-from stages.run_progress import RunProgress, theme_weight
-from stages.settled import themes_to_tune
-from stages.studies import study_setups
-from stages.tuning import budget_of, tune_theme
+from themetag.atomic import write_json, write_with
+from themetag.errors import run_cli
+from themetag.modelling.candidates import Candidate, candidate
+from themetag.pipeline import paths
+from themetag.pipeline.artifacts import load_folds
+from themetag.pipeline.params import load_params
+from themetag.tuning.budget import Budget
+from themetag.tuning.processes import run_unordered
+from themetag.tuning.run_progress import RunProgress, theme_weight
+from themetag.tuning.settled import themes_to_tune
+from themetag.tuning.studies import study_setups
+from themetag.tuning.trials import budget_of, tune_theme
 
 
 def cut_note(plan: Budget) -> str:

@@ -16,13 +16,13 @@ import time
 
 import optuna
 
-from stages.candidates import candidate
-from stages.errors import InputError, run_cli
-from stages.params import load_params
-from stages.processes import run_unordered
-from stages.settled import themes_to_tune
-from stages.studies import make_storage, study_name, study_setups
-from stages.tuning import Objective, budget_of, make_pruner, run_trials
+from themetag.errors import InputError, run_cli
+from themetag.modelling.candidates import candidate
+from themetag.pipeline.params import load_params
+from themetag.tuning.processes import run_unordered
+from themetag.tuning.settled import themes_to_tune
+from themetag.tuning.studies import make_storage, study_name, study_setups
+from themetag.tuning.trials import Objective, budget_of, make_pruner, run_trials
 
 
 def find_study(storage, name: str, wait: float) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from stages.compose import _set
+from themetag.pipeline.compose import _set
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,7 +48,7 @@ class DvcRepo:
         overrides: list[str] | None = None,
     ):
         self.path = path
-        for name in ("stages", "conf"):
+        for name in ("stages", "themetag", "conf"):
             shutil.copytree(ROOT / name, path / name, ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copy(ROOT / "dvc.yaml", path)
         shutil.copy(ROOT / ".gitignore", path)

@@ -37,7 +37,7 @@ def run_stage(tmp_path, train: bytes, test: bytes | None = None):
     stage = [
         sys.executable,
         "-c",
-        f"import sys; sys.path.insert(0, {env_root!r}); from stages.expand_labels import main; from stages.errors import run_cli; run_cli(main)",
+        f"import sys; sys.path.insert(0, {env_root!r}); from stages.expand_labels import main; from themetag.errors import run_cli; run_cli(main)",
     ]
     proc = subprocess.run(stage, cwd=tmp_path, capture_output=True, text=True)
     report = json.loads((tmp_path / "metrics/themes.json").read_text()) if proc.returncode == 0 else None

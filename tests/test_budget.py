@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import yaml
 
-from stages.budget import study_budget
-from stages.candidates import family_conf
-from stages.errors import InputError
-from stages.families import build, fit_model
 from tests.dvc_repo import ROOT
+from themetag.errors import InputError
+from themetag.modelling.candidates import family_conf
+from themetag.modelling.families import build, fit_model
+from themetag.tuning.budget import study_budget
 
 TUNING = {"n_trials": 40, "budget": 40, "min_trials": 2}
 

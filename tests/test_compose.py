@@ -4,8 +4,8 @@ import shutil
 
 import yaml
 
-from stages import compose
 from tests.conftest import ROOT
+from themetag.pipeline import compose
 
 
 def test_committed_params_equal_composition_of_conf(monkeypatch):
@@ -25,7 +25,7 @@ def test_three_way_merge_keeps_overrides_and_takes_conf_edits():
 def test_stage_writes_params_after_a_conf_edit(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "conf", tmp_path / "conf")
     monkeypatch.chdir(tmp_path)
-    compose.main([])
+    compose.write_params([])
     path = tmp_path / "conf" / "thresholds" / "default.yaml"
     path.write_text(path.read_text().replace("min_recall: 0.5", "min_recall: 0.7"))
     compose.stage()
@@ -39,8 +39,8 @@ def test_a_broken_config_is_one_line_not_a_traceback(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     import pytest
 
-    from stages.errors import InputError
+    from themetag.errors import InputError
 
     with pytest.raises(InputError, match="cannot compose the config") as info:
-        compose.main(["models=nonexistent"])
+        compose.write_params(["models=nonexistent"])
     assert "\n" not in str(info.value) and "conf/" in str(info.value)

@@ -11,9 +11,9 @@ import pytest
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
-from stages.studies import make_storage
 from tests.dvc_repo import DvcRepo
 from tests.postgres import running_server
+from themetag.tuning.studies import make_storage
 
 BUDGET = 5
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)

@@ -10,7 +10,7 @@ from tests.dvc_repo import DvcRepo
 
 
 def predict(cwd, bundle: str, src, out) -> pd.DataFrame:
-    cmd = [sys.executable, "-m", "stages.predict", "--input", str(src), "--output", str(out), "--bundle", bundle]
+    cmd = [sys.executable, "-m", "themetag", "predict", "--input", str(src), "--output", str(out), "--bundle", bundle]
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     return pd.read_csv(out, dtype=str, keep_default_na=False)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from stages.compose import compose
 from tests.dvc_repo import ROOT, write_overrides
+from themetag.pipeline.compose import compose
 
 OVERRIDES = [
     "models=fast",

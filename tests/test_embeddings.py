@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.bundle import load_bundle
-from stages.candidates import candidate, candidates
-from stages.encoder import Encoder, resolve_model
-from stages.errors import InputError
-from stages.spaces import ConcatSpace, EmbeddingSpace, TfidfSpace, encoder_key, leaves, make_space
 from tests.dvc_repo import ROOT
+from themetag.errors import InputError
+from themetag.features.encoder import Encoder, resolve_model
+from themetag.features.spaces import ConcatSpace, EmbeddingSpace, TfidfSpace, encoder_key, leaves, make_space
+from themetag.modelling.candidates import candidate, candidates
+from themetag.tagging.bundle import load_bundle
 
 TEXTS = pd.read_csv(ROOT / "data/train.csv")["Processed Text"].head(40).tolist()
 
@@ -140,7 +140,7 @@ def test_a_bundle_whose_encoder_file_differs_is_refused_in_one_line(trained, tmp
     manifest["encoders"][0]["sha256"] = "0" * 64
     (tmp_path / "b.json").write_text(json.dumps(manifest))
     proc = subprocess.run(
-        [sys.executable, "-m", "stages.predict", "--input", str(trained / "data/test.csv")]
+        [sys.executable, "-m", "themetag", "predict", "--input", str(trained / "data/test.csv")]
         + ["--output", str(tmp_path / "o.csv"), "--bundle", str(tmp_path / "b.joblib")],
         capture_output=True,
         text=True,

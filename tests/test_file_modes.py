@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from stages.atomic import write_json
 from tests.dvc_repo import ROOT
+from themetag.atomic import write_json
 
 
 def mode(path) -> int:
@@ -32,7 +32,8 @@ def test_pipeline_and_predict_outputs_are_readable_by_the_group_and_others(train
         [
             sys.executable,
             "-m",
-            "stages.predict",
+            "themetag",
+            "predict",
             "--input",
             str(trained / "data/test.csv"),
             "--output",

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from stages.bundle import load_bundle
-from stages.check_first import check_first
-from stages.evaluate import recall_audit
-from stages.families import score
+from themetag.modelling.families import score
+from themetag.reporting.check_first import check_first
+from themetag.reporting.recall_audit import recall_audit
+from themetag.tagging.bundle import load_bundle
 
 
 @pytest.fixture

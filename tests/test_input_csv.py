@@ -1,7 +1,7 @@
 import pytest
 
-from stages.errors import InputError
-from stages.input_csv import read_csv
+from themetag.data.input_csv import read_csv
+from themetag.errors import InputError
 
 COLS = ["Processed Text", "Themes"]
 

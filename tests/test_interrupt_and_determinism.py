@@ -16,7 +16,7 @@ BUDGET = 25
 
 
 def finished_trials(storage_file) -> dict[str, int]:
-    from stages.studies import make_storage
+    from themetag.tuning.studies import make_storage
 
     storage = make_storage(f"journal:{storage_file}")
     out = {}
@@ -100,7 +100,7 @@ def test_a_journal_lock_left_by_a_killed_process_is_taken_over(tmp_path):
     must take it over after Optuna's 30 s grace period, not spin on it forever."""
     code = (
         "import optuna, sys; from optuna.storages.journal import JournalFileSymlinkLock; "
-        "from stages.studies import make_storage; "
+        "from themetag.tuning.studies import make_storage; "
         "storage = make_storage('journal:.optuna/journal.log'); "
         "optuna.create_study(study_name='a', storage=storage); "
         "lock = storage._backend._lock; assert lock.acquire(); "  # held, never released: the holder 'dies'

@@ -6,9 +6,9 @@ import json
 import pandas as pd
 import pytest
 
-from stages.errors import InputError
-from stages.label_fixes import Decision, apply_ledger, read_ledger, text_fingerprint
 from tests.dvc_repo import DvcRepo
+from themetag.data.label_fixes import Decision, apply_ledger, read_ledger, text_fingerprint
+from themetag.errors import InputError
 
 
 def ledger(tmp_path, body: str):
@@ -103,7 +103,7 @@ def test_review_decisions_fold_into_the_ledger_and_change_the_labels(repo):
     assert refused.returncode != 0 and "not in the ledger yet" in refused.stderr + refused.stdout
     assert "Traceback" not in refused.stderr
 
-    folded = repo.run("python", "-m", "stages.fold_review", "--by", "tester")
+    folded = repo.run("python", "-m", "themetag", "fold-review", "--by", "tester")
     assert "3 decisions (1 add, 1 remove, 1 keep)" in folded.stdout
     fixes = pd.read_csv(repo.path / "data/label_fixes.csv", dtype=str, keep_default_na=False)
     assert len(fixes) == 3 and set(fixes["by"]) == {"tester"}
@@ -143,7 +143,7 @@ def test_decisions_survive_rows_moving_and_a_stale_one_is_reported(repo):
     review.loc[0, "decision"] = "keep"
     stale_review = repo.path / "old_review.csv"
     review.to_csv(stale_review, index=False)
-    refused = repo.run("python", "-m", "stages.fold_review", "--review", str(stale_review), check=False)
+    refused = repo.run("python", "-m", "themetag", "fold-review", "--review", str(stale_review), check=False)
     assert refused.returncode == 2 and "review is older than the CSV" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
     repo.run("git", "checkout", "--", "data/train.csv")
@@ -165,14 +165,17 @@ def test_malformed_ledger_stops_dvc_repro_in_one_line(repo):
 def test_one_decision_by_line(repo):
     train = pd.read_csv(repo.path / "data/train.csv", dtype=str, keep_default_na=False)
     line = 2 + int(train.index[~train["Themes"].str.contains("price")][0])
-    out = repo.run("python", "-m", "stages.fold_review", "--line", str(line), "--theme", "Price", "--decision", "add")
+    out = repo.run(
+        "python", "-m", "themetag", "fold-review", "--line", str(line), "--theme", "Price", "--decision", "add"
+    )
     assert "1 decisions (1 add" in out.stdout
     fixes = pd.read_csv(repo.path / "data/label_fixes.csv", dtype=str, keep_default_na=False)
     assert fixes.iloc[-1]["theme"] == "price" and fixes.iloc[-1]["line"] == str(line)
     wrong = repo.run(
         "python",
         "-m",
-        "stages.fold_review",
+        "themetag",
+        "fold-review",
         "--line",
         str(line),
         "--theme",

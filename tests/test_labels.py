@@ -1,6 +1,6 @@
 import pandas as pd
 
-from stages.labels import expand, label_test_set, split_themes
+from themetag.data.labels import expand, label_test_set, split_themes
 
 DATA = {"text_column": "Processed Text", "themes_column": "Themes", "separator": ","}
 LABELS = {"lowercase": True, "aliases": {"Work Process": "work processes"}, "min_positives": 3, "empty_themes": "drop"}
@@ -64,7 +64,7 @@ def test_test_set_themes_not_trained_are_reported():
 def test_themes_joined_by_another_delimiter_stop_with_the_key_to_set():
     import pytest
 
-    from stages.errors import InputError
+    from themetag.errors import InputError
 
     themes = ["food;staff", "food;price", "staff;price;food", "food", "staff", "ambience;food", "price;staff"]
     rows = [(f"t{i}", themes[i % len(themes)]) for i in range(40)]

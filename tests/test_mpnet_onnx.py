@@ -9,10 +9,10 @@ import onnx
 import pytest
 from scipy.special import erf
 
-from stages.encoder import ASSETS, Encoder
-from stages.encoder_source import SOURCES, verified
-from stages.errors import InputError
-from stages.mpnet_onnx import MPNetConfig, build, quantize, relative_buckets
+from themetag.errors import InputError
+from themetag.features.encoder import ASSETS, Encoder
+from themetag.features.encoder_source import SOURCES, verified
+from themetag.features.mpnet_onnx import MPNetConfig, build, quantize, relative_buckets
 
 CONFIG = MPNetConfig(hidden=32, heads=4, layers=2, intermediate=64, vocab=30527, max_positions=80, buckets=32)
 
@@ -160,7 +160,7 @@ def test_weights_other_than_the_pinned_ones_are_refused(tmp_path):
 
 
 def test_a_built_encoder_that_is_not_built_is_one_line(tmp_path, monkeypatch):
-    from stages.encoder import resolve_model
+    from themetag.features.encoder import resolve_model
 
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError) as err:

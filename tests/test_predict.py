@@ -3,18 +3,19 @@
 import json
 import subprocess
 import sys
+import types
 
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
 
-from stages import bundle as bundle_mod
-from stages.bundle import load_bundle
-from stages.errors import InputError
-from stages.predict import main
-from stages.tagging import PREDICTED
 from tests.dvc_repo import ROOT
+from themetag.errors import InputError
+from themetag.tagging import bundle as bundle_mod
+from themetag.tagging.bundle import load_bundle
+from themetag.tagging.frame import PREDICTED
+from themetag.tagging.predict import main
 
 
 @pytest.fixture
@@ -30,7 +31,8 @@ def test_round_trip_keeps_rows_and_columns(trained, tmp_path):
         [
             sys.executable,
             "-m",
-            "stages.predict",
+            "themetag",
+            "predict",
             "--input",
             str(tmp_path / "in.csv"),
             "--output",
@@ -186,3 +188,23 @@ def test_tampered_bundle_is_refused_before_unpickling(trained, tmp_path, monkeyp
     with pytest.raises(InputError, match="SHA-256 does not match"):
         load_bundle(path)
     assert joblib.load is no_unpickling
+
+
+def test_a_bundle_pickled_before_the_package_is_one_line(trained, tmp_path, monkeypatch):
+    """Bundles from before the themetag package name their classes ``stages.bundle.ThemeTagger``
+    and so on: refused in one line that says to retrain, not a ModuleNotFoundError traceback."""
+    path = copy_bundle(trained, tmp_path)
+    tagger = load_bundle(path)
+    shim = types.ModuleType("stages.bundle")  # only while pickling: the class must be found there
+    shim.ThemeTagger = type(tagger)
+    monkeypatch.setitem(sys.modules, "stages.bundle", shim)
+    monkeypatch.setattr(type(tagger), "__module__", "stages.bundle")
+    joblib.dump(tagger, path)
+    monkeypatch.undo()
+    manifest = bundle_mod.manifest_path(path)
+    record = json.loads(manifest.read_text())
+    record["sha256"] = bundle_mod.sha256_of(path)
+    manifest.write_text(json.dumps(record))
+    with pytest.raises(InputError, match="module stages.bundle, which this version does not have") as info:
+        load_bundle(path)
+    assert "\n" not in str(info.value)

@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.check_first import check_first
-from stages.error_examples import NO_THEME, confusions, error_examples, errors_markdown
-from stages.label_fixes import text_fingerprint
-from stages.report_page import changed_choices, moved, report_markdown
-from stages.score_plots import score_histogram, threshold_sweep
+from themetag.data.label_fixes import text_fingerprint
+from themetag.reporting.check_first import check_first
+from themetag.reporting.error_examples import NO_THEME, confusions, error_examples, errors_markdown
+from themetag.reporting.report_page import changed_choices, moved, report_markdown
+from themetag.reporting.score_plots import score_histogram, threshold_sweep
 
 THEMES = ["food", "price", "staff"]
 

@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pandas as pd
 
-from stages.label_quality import platt_cross_fitted, ranked
-from stages.labels import split_themes
 from tests.dvc_repo import ROOT
 from tests.trained import train_slice
+from themetag.data.labels import split_themes
+from themetag.labelling.label_quality import platt_cross_fitted, ranked
 
 ROWS = 700
 

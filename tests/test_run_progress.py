@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import yaml
 
-from stages.candidates import candidates
-from stages.compose import compose
-from stages.run_progress import RunProgress, command_started, planned, theme_weight
 from tests.dvc_repo import ROOT
+from themetag.modelling.candidates import candidates
+from themetag.pipeline.compose import compose
+from themetag.tuning.run_progress import RunProgress, command_started, planned, theme_weight
 
 THEMES = ["food", "staff", "price"]
 
@@ -57,7 +57,7 @@ def test_only_summaries_written_in_this_run_count_as_done(params, tmp_path, monk
     old = write_summary(cheap[0], dict.fromkeys(THEMES, "n_trials"))
     os.utime(old, (started - 3600, started - 3600))  # from an earlier run
     write_summary(cheap[1], dict.fromkeys(THEMES, "n_trials"))
-    monkeypatch.setattr("stages.run_progress.command_started", lambda: started)
+    monkeypatch.setattr("themetag.tuning.run_progress.command_started", lambda: started)
     bar = RunProgress.for_stage(params, cheap[2], fold, THEMES)
     assert bar.done_before == pytest.approx(bar.plan[cheap[1].stage])
     # 600 s for what is done so far: the rest of the plan at that pace
@@ -76,7 +76,7 @@ def test_the_run_starts_when_the_dvc_command_did(tmp_path):
     fake.write_text(
         "import subprocess, sys\n"
         "sys.exit(subprocess.run([sys.executable, '-c', "
-        "'from stages.run_progress import command_started; print(command_started())']).returncode)\n"
+        "'from themetag.tuning.run_progress import command_started; print(command_started())']).returncode)\n"
     )
     before = time.time()
     out = subprocess.run([sys.executable, str(fake)], cwd=ROOT, capture_output=True, text=True, check=True).stdout

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from stages.stable_pickle import stable
+from themetag.tagging.stable_pickle import stable
 
 TEXTS = ["the food was cold", "staff were rude", "great food and staff", "slow service", "nice place"] * 8
 

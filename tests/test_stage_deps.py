@@ -1,6 +1,6 @@
 """dvc.yaml's code deps match the code: DVC reruns a stage only when a listed dep changes, so a
 module a stage imports but does not list would leave stale results that `dvc status` calls
-up to date. Paths in dvc.yaml must also be the ones the code writes and reads (stages/paths.py).
+up to date. Paths in dvc.yaml must also be the ones the code writes and reads (themetag/pipeline/paths.py).
 """
 
 from __future__ import annotations
@@ -12,32 +12,40 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stages import paths
 from tests.dvc_repo import ROOT
+from themetag.pipeline import paths
 
 # Modules that cannot change a stage's outputs, so listing them would only make an edit rerun
-# every stage (an edited error message would rerun all tuning).
+# every stage (an edited error message would rerun all tuning). Package markers (``__init__.py``)
+# are left out of the closure too: test_package_markers_hold_no_code checks that they cannot matter.
 ALLOWED = {
-    "stages/__init__.py": "empty package marker",
-    "stages/errors.py": "error messages and the CLI wrapper: text on failure, never an output",
-    "stages/atomic.py": "how a file is written (temporary name, rename, mode), not what",
-    "stages/paths.py": "where files go; test_dvc_yaml_paths_are_the_paths_the_code_uses checks them",
-    "stages/storage_url.py": "refuses a URL that holds a password; changes no output",
+    "themetag/errors.py": "error messages and the CLI wrapper: text on failure, never an output",
+    "themetag/atomic.py": "how a file is written (temporary name, rename, mode), not what",
+    "themetag/pipeline/paths.py": "where files go; test_dvc_yaml_paths_are_the_paths_the_code_uses checks them",
+    "themetag/tuning/storage_url.py": "refuses a URL that holds a password; changes no output",
 }
+PROJECT_PACKAGES = ("stages", "themetag")
 
 
-def project_imports(module_file: Path) -> set[str]:
-    """Project modules (``stages/x.py``) that ``module_file`` imports, at any depth in the file."""
-    found = set()
-    for node in ast.walk(ast.parse(module_file.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "stages":
-            if node.module == "stages":  # from stages import paths
-                found |= {f"stages/{alias.name}.py" for alias in node.names}
-            else:
-                found.add(node.module.replace(".", "/") + ".py")
+def module_file(dotted: str) -> str | None:
+    """``a.b.c`` -> ``a/b/c.py`` when that module file exists (packages give None)."""
+    path = dotted.replace(".", "/") + ".py"
+    return path if (ROOT / path).is_file() else None
+
+
+def project_imports(module_file_: Path) -> set[str]:
+    """Project module files (``stages/x.py``, ``themetag/sub/x.py``) that ``module_file_``
+    imports, at any depth in the file: ``from themetag.pipeline import paths`` names the module
+    ``themetag/pipeline/paths.py``, ``from themetag.tagging.bundle import load_bundle`` names
+    ``themetag/tagging/bundle.py``."""
+    found: set[str | None] = set()
+    for node in ast.walk(ast.parse(module_file_.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in PROJECT_PACKAGES:
+            found.add(module_file(node.module))
+            found |= {module_file(f"{node.module}.{alias.name}") for alias in node.names}
         elif isinstance(node, ast.Import):
-            found |= {a.name.replace(".", "/") + ".py" for a in node.names if a.name.startswith("stages.")}
-    return {f for f in found if (ROOT / f).is_file()}
+            found |= {module_file(a.name) for a in node.names if a.name.split(".")[0] in PROJECT_PACKAGES}
+    return {f for f in found if f}
 
 
 def closure(module_file: str) -> set[str]:
@@ -80,7 +88,7 @@ def test_deleting_any_one_code_dep_line_is_caught():
     checked = 0
     for stage, (entry, deps) in STAGES.items():
         for dep in deps:
-            if dep.startswith("stages/") and dep.endswith(".py"):
+            if dep.startswith(PROJECT_PACKAGES) and dep.endswith(".py"):
                 assert dep in missing_code_deps(entry, [d for d in deps if d != dep]), (stage, dep)
                 checked += 1
     assert checked > 30
@@ -91,7 +99,7 @@ def test_allow_list_holds_only_modules_that_exist():
 
 
 def known_paths() -> set[str]:
-    """Every path stages/paths.py defines, with dvc.yaml's templates for the per-item ones."""
+    """Every path themetag/pipeline/paths.py defines, with dvc.yaml's templates for the per-item ones."""
     known = {p.as_posix() for p in vars(paths).values() if isinstance(p, Path)}
     known |= {paths.features_file("${item}").as_posix(), paths.features_file("${item.space}").as_posix()}
     known |= {paths.tune_dir("${item.family}-${item.space}", costly).as_posix() for costly in (False, True)}
@@ -107,7 +115,9 @@ def test_dvc_yaml_paths_are_the_paths_the_code_uses():
         for entry in entries:
             path = next(iter(entry)) if isinstance(entry, dict) else str(entry)
             if path.split("/")[0] in ("artifacts", "metrics", "models"):
-                assert path in known, f"dvc.yaml: stage {name} names {path}, which stages/paths.py does not define"
+                assert path in known, (
+                    f"dvc.yaml: stage {name} names {path}, which themetag/pipeline/paths.py does not define"
+                )
 
 
 def test_no_entry_point_imports_another():
@@ -115,3 +125,18 @@ def test_no_entry_point_imports_another():
     for entry in sorted(entries):
         others = project_imports(ROOT / entry) & (entries - {entry})
         assert not others, f"{entry} imports the entry point(s) {sorted(others)}; move shared code to a library module"
+
+
+def test_package_markers_hold_no_code():
+    """The closure above skips ``__init__.py``; that is safe only while they hold nothing that
+    could change an output: a docstring, or (the package root) names loaded on first use that no
+    stage imports."""
+    for marker in [ROOT / "stages/__init__.py", *sorted((ROOT / "themetag").rglob("__init__.py"))]:
+        body = ast.parse(marker.read_text()).body
+        if marker == ROOT / "themetag/__init__.py":
+            continue
+        assert all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body), marker
+    for entry in (ROOT / "stages").glob("*.py"):
+        tree = ast.parse(entry.read_text())
+        rooted = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "themetag"]
+        assert not rooted, f"{entry.name} imports from themetag's root; import the module that holds the name"

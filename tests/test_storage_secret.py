@@ -5,10 +5,10 @@ from pathlib import Path
 import optuna
 import pytest
 
-from stages.compose import compose
-from stages.errors import InputError
 from tests.dvc_repo import ROOT, DvcRepo
 from tests.postgres import running_server
+from themetag.errors import InputError
+from themetag.pipeline.compose import compose
 
 SECRET = "Tr0ub4dor-s3cret-pw"
 

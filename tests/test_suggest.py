@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from stages import append_batch, suggest
-from stages.bundle import load_bundle
-from stages.errors import InputError
-from stages.label_fixes import text_fingerprint
-from stages.label_next import ThemeNeed, allot
-from stages.label_studio import labelled_rows
+from stages import suggest
 from tests.dvc_repo import ROOT
+from themetag.data.label_fixes import text_fingerprint
+from themetag.data.label_studio import labelled_rows
+from themetag.errors import InputError
+from themetag.labelling import append_batch
+from themetag.labelling.label_next import ThemeNeed, allot
+from themetag.tagging.bundle import load_bundle
 
 BATCH = 30
 

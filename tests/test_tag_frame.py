@@ -4,9 +4,9 @@ tags as the CLI, the bundle loaded once per worker, and the fixed schema on an e
 import pandas as pd
 import pytest
 
-from stages.errors import InputError
-from stages.predict import main as predict_main
-from stages.tagging import PREDICTED, cached_tagger, tag_frame
+from themetag.errors import InputError
+from themetag.tagging.frame import PREDICTED, cached_tagger, tag_frame
+from themetag.tagging.predict import main as predict_main
 
 
 @pytest.fixture

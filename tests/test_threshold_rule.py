@@ -2,13 +2,13 @@ import numpy as np
 import pytest
 from sklearn.metrics import precision_recall_curve
 
-from stages.errors import InputError
-from stages.pr_sweep import curve as _curve
-from stages.pr_sweep import precision_first as choose
-from stages.pr_sweep import wilson_lower
-from stages.threshold_rule import RULES, next_batch_positives
-from stages.threshold_rule import choose as choose_by_name
-from stages.tuning import policy_score
+from themetag.errors import InputError
+from themetag.thresholds.pr_sweep import curve as _curve
+from themetag.thresholds.pr_sweep import precision_first as choose
+from themetag.thresholds.pr_sweep import wilson_lower
+from themetag.thresholds.rules import RULES, next_batch_positives
+from themetag.thresholds.rules import choose as choose_by_name
+from themetag.tuning.trials import policy_score
 
 
 def brute_force(y, s, min_recall):

@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.errors import InputError
-from stages.families import fit_model, score
-from stages.fingerprint import fingerprint
-from stages.folds import empty_folds, make_folds
-from stages.processes import run_unordered, workers
-from stages.spaces import TfidfSpace
-from stages.tuning import trial_value, tune_theme
 from tests.dvc_repo import ROOT
+from themetag.data.folds import empty_folds, make_folds
+from themetag.errors import InputError
+from themetag.features.spaces import TfidfSpace
+from themetag.fingerprint import fingerprint
+from themetag.modelling.families import fit_model, score
+from themetag.tuning.processes import run_unordered, workers
+from themetag.tuning.trials import trial_value, tune_theme
 
 FEATURES = {"kind": "tfidf", "ngram_max": 1, "min_df": 1, "max_df": 1.0, "sublinear_tf": True, "max_features": None}
 
@@ -201,9 +201,9 @@ def test_a_candidate_with_one_lucky_fold_loses_to_a_steady_one():
 
 
 def test_changing_the_objective_changes_every_study_name(trained, monkeypatch):
-    from stages.candidates import candidate
-    from stages.params import load_params
-    from stages.studies import study_setups
+    from themetag.modelling.candidates import candidate
+    from themetag.pipeline.params import load_params
+    from themetag.tuning.studies import study_setups
 
     monkeypatch.chdir(trained)
     params = load_params()

@@ -1,0 +1,42 @@
+"""The package's layout is its architecture: the library (``themetag/``) never reaches back into
+the DVC layer (``stages/``), the tests or the benchmarks, and never imports DVC, so it runs
+wherever the bundle is used."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from tests.dvc_repo import ROOT
+
+LIBRARY = sorted((ROOT / "themetag").rglob("*.py"))
+FORBIDDEN = ("stages", "tests", "bench", "dvc")
+
+
+def imported_roots(source: str) -> set[str]:
+    roots = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+    return roots
+
+
+@pytest.mark.parametrize("path", LIBRARY, ids=lambda p: str(p.relative_to(ROOT)))
+def test_library_imports_nothing_from_stages_tests_bench_or_dvc(path):
+    assert not imported_roots(path.read_text()) & set(FORBIDDEN)
+
+
+def test_the_check_sees_an_import_of_stages():
+    """The check above would pass on a parser that found nothing; show it finds one."""
+    assert "themetag" in imported_roots((ROOT / "stages" / "package.py").read_text())
+    assert imported_roots("import dvc.api\nfrom stages.paths import X\n") == {"dvc", "stages"}
+
+
+def test_stages_holds_only_entry_points():
+    """Every module in stages/ runs as ``python -m stages.<name>``: it has a main guard."""
+    for path in sorted((ROOT / "stages").glob("*.py")):
+        if path.name != "__init__.py":
+            assert 'if __name__ == "__main__":' in path.read_text(), f"{path.name} is not an entry point"

@@ -1,0 +1,1 @@
+"""Feature spaces (TF-IDF, sentence embeddings, both side by side) and the ONNX sentence encoder."""

@@ -1,0 +1,1 @@
+"""Label quality and the labelling loop: which labels look wrong, and which rows to label next."""

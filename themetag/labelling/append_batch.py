@@ -1,0 +1,80 @@
+"""Append a labelled batch to the training CSV.
+
+    themetag append-batch batch.csv            # a copy of metrics/label_next.csv, Themes corrected
+    themetag append-batch export.json          # a Label Studio JSON export of metrics/label_next.json
+
+Only the training CSV's columns are appended (the batch's helper columns are not), and a row
+whose text is already in the training CSV (after normalising) is passed over, so running it
+twice appends nothing the second time. Then run ``dvc repro``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from themetag.atomic import write_with
+from themetag.data.input_csv import read_csv
+from themetag.data.label_fixes import text_fingerprint
+from themetag.data.label_studio import labelled_rows
+from themetag.errors import InputError
+from themetag.pipeline.params import load_params
+
+
+def batch_rows(path: Path, data: dict) -> tuple[pd.DataFrame, int]:
+    """The batch's labelled rows with the training CSV's text and themes columns, and how many
+    Label Studio tasks were not labelled yet."""
+    text_col, themes_col = data["text_column"], data["themes_column"]
+    if path.suffix.lower() == ".json":
+        try:
+            export = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(
+                f"{path}: cannot read it as JSON ({exc}); export the Label Studio project as JSON"
+            ) from None
+        rows, unlabelled = labelled_rows(export, str(path))
+        sep = data["separator"].strip() + " "
+        return pd.DataFrame([(t, sep.join(ts)) for t, ts in rows], columns=[text_col, themes_col]), unlabelled
+    return read_csv(path, [text_col, themes_col], "labelled batch", allow_no_rows=True), 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("batch", type=Path, help="labelled batch: .csv (copy of metrics/label_next.csv) or .json")
+
+
+def run(args: argparse.Namespace) -> None:
+    data = load_params()["data"]
+    train_path = Path(data["train"])
+    train = read_csv(train_path, [data["text_column"], data["themes_column"]], "labelled training CSV")
+    batch, unlabelled = batch_rows(args.batch, data)
+    have = {text_fingerprint(t) for t in train[data["text_column"]]}
+    fresh, repeats = [], 0
+    for i, text in enumerate(batch[data["text_column"]]):
+        fp = text_fingerprint(text)
+        if fp in have or not str(text).strip():
+            repeats += 1
+            continue
+        have.add(fp)
+        fresh.append(i)
+    new = batch.iloc[fresh].reindex(columns=train.columns).fillna("")
+    if len(new):  # the existing rows stay byte for byte; the new ones follow
+        raw = train_path.read_bytes()
+        tail = new.to_csv(index=False, header=False, lineterminator="\n").encode("utf-8")
+        write_with(train_path, lambda p: p.write_bytes(raw + (b"" if raw.endswith(b"\n") else b"\n") + tail))
+    empty = int((new[data["themes_column"]].str.strip() == "").sum())
+    notes = [f"{repeats} already in {train_path} or empty, passed over"] if repeats else []
+    if unlabelled:
+        notes.append(f"{unlabelled} tasks not labelled yet, left out")
+    if empty:
+        notes.append(f"{empty} rows with no theme (labels.empty_themes decides whether they train as negatives)")
+    more = f" ({'; '.join(notes)})" if notes else ""
+    print(f"append-batch: {len(new)} rows appended to {train_path}{more}; now run `dvc repro`")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="themetag append-batch", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    run(parser.parse_args(argv))

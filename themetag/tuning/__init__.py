@@ -1,0 +1,2 @@
+"""Per-theme tuning with Optuna: trials, pruning, the cost budget, study storage, worker processes
+and progress."""
