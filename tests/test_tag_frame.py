@@ -52,3 +52,16 @@ def test_dask_local_cluster_tags_as_the_cli_and_loads_the_bundle_once_per_worker
     assert tagged[PREDICTED].fillna("").tolist() == cli[PREDICTED].tolist()
     assert all(n <= 1 for n in loads.values()) and sum(loads.values()) >= 1
     assert sum(calls.values()) >= frame.npartitions  # every batch asked, at most one load per worker
+
+
+def test_encoder_threads_follow_omp_num_threads_where_it_is_set(monkeypatch):
+    """Dask workers set OMP_NUM_THREADS=1; onnxruntime would otherwise give each worker a thread
+    pool as large as the machine (bench.tag_frame_speed: 0.68x the CLI before, 0.95x after)."""
+    from themetag.features.encoder import session_options
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert session_options().intra_op_num_threads == 1
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert session_options().intra_op_num_threads == 0  # onnxruntime's own choice
+    monkeypatch.setenv("OMP_NUM_THREADS", "lots")
+    assert session_options().intra_op_num_threads == 0

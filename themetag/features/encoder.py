@@ -83,6 +83,22 @@ def resolve_model(model: str) -> ModelFiles:
     return files
 
 
+def session_options() -> Any:
+    """onnxruntime sizes its thread pool to the machine's cores and ignores ``OMP_NUM_THREADS``.
+    Where that variable is set (Dask's worker processes set it to 1, and so can a user who runs
+    several taggers on one machine), honour it: otherwise each of N processes starts a pool as
+    large as the machine, and they slow each other down."""
+    import os
+
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    threads = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if threads.isdigit() and int(threads) > 0:
+        options.intra_op_num_threads = int(threads)
+    return options
+
+
 class Encoder:
     """Encode texts into unit-length float32 vectors. Picklable: the ONNX session is not pickled,
     only the settings and the model's sha256; it is opened again on first use."""
@@ -123,7 +139,9 @@ class Encoder:
                 f"features.embeddings.device={self.device}: onnxruntime offers only {available} here; "
                 "install onnxruntime-gpu for cuda, or set device: cpu"
             )
-        self._session = ort.InferenceSession(str(files.onnx), providers=PROVIDERS[self.device])
+        self._session = ort.InferenceSession(
+            str(files.onnx), sess_options=session_options(), providers=PROVIDERS[self.device]
+        )
         tok = Tokenizer.from_file(str(files.tokenizer))
         tok.no_padding()
         tok.enable_truncation(max_length=self.max_tokens)
