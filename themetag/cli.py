@@ -14,10 +14,9 @@ from __future__ import annotations
 import argparse
 import sys
 from importlib import import_module
-from importlib.util import find_spec
 
 from themetag import __version__
-from themetag.errors import InputError, run_cli
+from themetag.errors import InputError, missing_modules, run_cli
 
 # name -> (module with add_arguments/run, one line of help). Modules load only when their
 # subcommand runs, so `themetag predict` on the slim install never imports a training library.
@@ -31,7 +30,7 @@ TRAIN_EXTRA = "pip install 'themetag[train]' (or the project's requirements.txt)
 
 
 def _check(args: argparse.Namespace) -> int:
-    missing = [name for name in ("yaml", "hydra") if find_spec(name) is None]  # hydra is imported late
+    missing = missing_modules("yaml", "hydra")  # hydra is imported late
     if missing:
         raise InputError(f"themetag check needs {' and '.join(missing)}, from the training extra: {TRAIN_EXTRA}")
     from themetag.pipeline.compose import stale_params
@@ -89,11 +88,4 @@ def main(argv: list[str] | None = None) -> int:
 
 def entry() -> None:
     """The console script: exit codes as the module docstring says."""
-    code = 0
-
-    def call() -> None:
-        nonlocal code
-        code = main(sys.argv[1:])
-
-    run_cli(call)
-    sys.exit(code)
+    run_cli(lambda: sys.exit(main(sys.argv[1:])))

@@ -20,3 +20,11 @@ def run_cli(main: Callable[[], object]) -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+
+
+def missing_modules(*names: str) -> list[str]:
+    """Those of ``names`` that are not installed: a command that needs an extra says so in one
+    line, before it does any work (the slim install has no training libraries)."""
+    from importlib.util import find_spec
+
+    return [name for name in names if find_spec(name) is None]

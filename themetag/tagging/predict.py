@@ -16,10 +16,10 @@ import pandas as pd
 
 from themetag.atomic import atomic_path, write_json
 from themetag.data.input_csv import read_csv_chunks
-from themetag.errors import InputError
+from themetag.errors import InputError, missing_modules
 from themetag.tagging.bundle import DEFAULT_BUNDLE, ThemeTagger, load_bundle
 from themetag.tagging.frame import score_column, tag_with
-from themetag.tagging.tag_summary import TagSummary, missing_summary_libraries
+from themetag.tagging.tag_summary import TagSummary
 
 
 def predict_file(
@@ -70,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    missing = missing_summary_libraries() if args.summary else []
+    missing = missing_modules("tabulate", "matplotlib") if args.summary else []
     if missing:  # before any tagging, so that nothing is lost
         raise InputError(
             f"--summary needs {' and '.join(missing)}: pip install 'themetag[summary]', or leave out --summary"

@@ -9,13 +9,6 @@ import numpy as np
 from themetag.atomic import write_text, write_with
 
 
-def missing_summary_libraries() -> list[str]:
-    """The libraries ``write`` needs that are not installed (the slim install has neither)."""
-    from importlib.util import find_spec
-
-    return [name for name in ("tabulate", "matplotlib") if find_spec(name) is None]
-
-
 class TagSummary:
     """Accumulates over chunks, so a file of any length is summarised in bounded memory."""
 
