@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tests.dvc_repo import ROOT, DvcRepo
+from harness.dvc_repo import ROOT, DvcRepo
 from themetag.atomic import write_json, write_text
 
 

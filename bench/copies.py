@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.dvc_repo import ROOT, DvcRepo
+from harness.dvc_repo import ROOT, DvcRepo
 from themetag.pipeline.compose import compose
 
 

@@ -28,7 +28,7 @@ import yaml
 
 from bench.timing import measure_table
 from bench.tuning_speed import fold_matrices, load_sample
-from tests.postgres import Postgres
+from harness.postgres import Postgres
 from themetag.atomic import write_json, write_text
 from themetag.tuning.studies import FINISHED, make_storage
 from themetag.tuning.trials import Objective, run_trials

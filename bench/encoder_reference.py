@@ -26,7 +26,7 @@ import onnx
 import pandas as pd
 import yaml
 
-from tests.dvc_repo import ROOT
+from harness.dvc_repo import ROOT
 from themetag.atomic import write_json, write_text
 from themetag.features.encoder import Encoder, resolve_model
 from themetag.features.encoder_source import fetch

@@ -25,7 +25,7 @@ import yaml
 from sklearn.metrics import average_precision_score
 from tabulate import tabulate
 
-from tests.dvc_repo import ROOT
+from harness.dvc_repo import ROOT
 from themetag.atomic import write_json, write_text
 from themetag.data.labels import split_themes
 from themetag.features.encoder import Encoder

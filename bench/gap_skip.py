@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 from tabulate import tabulate
 
-from tests.dvc_repo import ROOT
+from harness.dvc_repo import ROOT
 from themetag.atomic import write_json, write_text
 
 

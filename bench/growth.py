@@ -23,7 +23,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from bench.timing import staged_run
-from tests.dvc_repo import ROOT, DvcRepo
+from harness.dvc_repo import ROOT, DvcRepo
 from themetag.atomic import write_json, write_text
 from themetag.data.labels import split_themes
 

@@ -46,9 +46,9 @@ from sklearn.metrics import precision_recall_curve
 from tabulate import tabulate
 
 from bench.pipeline_targets import DATASETS
+from harness.dvc_repo import ROOT
+from harness.trained import run_stages
 from stages import suggest
-from tests.dvc_repo import ROOT
-from tests.trained import run_stages
 from themetag.atomic import read_json, write_json, write_text
 from themetag.data.label_fixes import text_fingerprint
 from themetag.data.labels import split_themes

@@ -30,8 +30,8 @@ from tabulate import tabulate
 
 from bench.copies import default_copy, kept_copy
 from bench.pipeline_targets import DATASETS
-from tests.dvc_repo import ROOT, DvcRepo
-from tests.test_review import flip
+from harness.dvc_repo import ROOT, DvcRepo
+from harness.label_noise import flip
 from themetag.atomic import read_json, write_json, write_text
 from themetag.labelling.label_quality import ranked
 from themetag.labelling.review_table import train_lines

@@ -29,7 +29,7 @@ from tabulate import tabulate
 from bench.copies import default_copy
 from bench.references import load_split, reference_a, reference_b, reference_d, summarise
 from bench.timing import median_seconds, staged_run
-from tests.dvc_repo import ROOT, DvcRepo
+from harness.dvc_repo import ROOT, DvcRepo
 from themetag.atomic import write_json, write_text
 
 DATASETS = {

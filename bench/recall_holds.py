@@ -32,7 +32,7 @@ from tabulate import tabulate
 
 from bench.copies import kept_copy
 from bench.pipeline_targets import DATASETS, timed_repro
-from tests.dvc_repo import ROOT, DvcRepo
+from harness.dvc_repo import ROOT, DvcRepo
 from themetag.atomic import write_json, write_text
 
 BEFORE = ["tuning.objective=fold_mean", "final.model=refit"]

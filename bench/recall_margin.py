@@ -34,7 +34,7 @@ from bench.copies import kept_copy
 from bench.pipeline_targets import DATASETS, timed_repro
 from bench.recall_holds import short_themes, summary, test_summary
 from bench.references import load_split, reference_b, reference_e, reference_e_scores
-from tests.dvc_repo import ROOT, stages_run
+from harness.dvc_repo import ROOT, stages_run
 from themetag.atomic import write_json, write_text
 
 TUNING_STAGES = ("tune@", "tune_costly@", "select")

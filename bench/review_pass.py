@@ -32,8 +32,8 @@ from tabulate import tabulate
 from bench.copies import default_copy, kept_copy
 from bench.label_review import run_noisy
 from bench.pipeline_targets import DATASETS
-from tests.dvc_repo import ROOT
-from tests.test_review import flip
+from harness.dvc_repo import ROOT
+from harness.label_noise import flip
 from themetag.atomic import read_json, write_json, write_text
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from tests.dvc_repo import ROOT
+from harness.dvc_repo import ROOT
 from themetag.atomic import write_json, write_text
 
 STATE = ["params.yaml", "models", "metrics/metrics.json", "artifacts/thresholds.json", "artifacts/selected_oof.csv"]

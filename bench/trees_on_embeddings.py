@@ -23,7 +23,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from bench.pipeline_targets import DATASETS
-from tests.dvc_repo import ROOT
+from harness.dvc_repo import ROOT
 from themetag.atomic import write_json, write_text
 from themetag.data.folds import make_folds
 from themetag.data.labels import split_themes

@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 
 from bench.timing import measure_table, median_seconds
-from tests.dvc_repo import DvcRepo
+from harness.dvc_repo import DvcRepo
 from themetag.atomic import write_json, write_text
 from themetag.data.folds import make_folds
 from themetag.data.labels import expand

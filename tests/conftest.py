@@ -18,6 +18,6 @@ import pytest  # noqa: E402
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory):
     """A real bundle trained on a slice, smoke budget, with candidates in all three spaces."""
-    from tests.trained import train_slice
+    from harness.trained import train_slice
 
     return train_slice(tmp_path_factory.mktemp("trained"), spaces="[tfidf,embeddings,tfidf_embeddings]")

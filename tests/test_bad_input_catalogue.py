@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.dvc_repo import ROOT
+from harness.dvc_repo import ROOT
 
 HEADER = "Processed Text,Themes\n"
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.dvc_repo import ROOT
+from harness.dvc_repo import ROOT
 from themetag.errors import InputError
 from themetag.modelling.candidates import family_conf
 from themetag.modelling.families import build, fit_model

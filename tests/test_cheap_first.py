@@ -5,7 +5,7 @@ import json
 import pandas as pd
 
 from bench.gap_skip import studies
-from tests.trained import train_slice
+from harness.trained import train_slice
 
 
 def test_costly_family_skips_settled_themes_and_select_still_covers_every_theme(tmp_path):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dvc_repo import ROOT
+from harness.dvc_repo import ROOT
 from themetag.cli import COMMANDS
 
 SCRIPT = Path(sys.executable).parent / "themetag"  # installed by requirements.txt's `-e .`

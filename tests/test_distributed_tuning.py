@@ -11,8 +11,8 @@ import pytest
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
-from tests.dvc_repo import DvcRepo
-from tests.postgres import running_server
+from harness.dvc_repo import DvcRepo
+from harness.postgres import running_server
 from themetag.tuning.studies import make_storage
 
 BUDGET = 5

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.dvc_repo import DvcRepo
+from harness.dvc_repo import DvcRepo
 
 TUNES = {f"tune@{f}-{s}" for f in ("logreg", "linsvm", "nb") for s in ("tfidf", "embeddings")}
 TFIDF_TUNES = {t for t in TUNES if t.endswith("-tfidf")}
@@ -88,7 +88,7 @@ def test_results_show_family_and_space_and_skips_are_reported(repo):
 
 def test_exp_run_set_param_reruns_no_tuning_and_metrics_diff_shows_it(repo):
     out = repo.run("dvc", "exp", "run", "-S", "thresholds.min_recall=0.8").stdout
-    from tests.dvc_repo import stages_run
+    from harness.dvc_repo import stages_run
 
     ran = set(stages_run(out))
     assert "thresholds" in ran and not ran & TUNES and "compose" not in ran
@@ -101,7 +101,7 @@ def test_exp_run_set_param_reruns_no_tuning_and_metrics_diff_shows_it(repo):
 
 @pytest.mark.parametrize("rule", ["fixed_precision", "cost_ratio"])
 def test_another_threshold_rule_by_name_reruns_only_the_stages_after_the_thresholds(repo, rule):
-    from tests.dvc_repo import stages_run
+    from harness.dvc_repo import stages_run
 
     ran = set(stages_run(repo.run("dvc", "exp", "run", "-S", f"thresholds.rule={rule}").stdout))
     # suggestions sit at the thresholds; the report reads the selected out-of-fold scores, no tuning output

@@ -6,7 +6,7 @@ import sys
 
 import pandas as pd
 
-from tests.dvc_repo import DvcRepo
+from harness.dvc_repo import DvcRepo
 
 
 def predict(cwd, bundle: str, src, out) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dvc_repo import ROOT, write_overrides
+from harness.dvc_repo import ROOT, write_overrides
 from themetag.pipeline.compose import compose
 
 OVERRIDES = [

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.dvc_repo import ROOT
+from harness.dvc_repo import ROOT
 from themetag.errors import InputError
 from themetag.features.encoder import Encoder, resolve_model
 from themetag.features.spaces import ConcatSpace, EmbeddingSpace, TfidfSpace, encoder_key, leaves, make_space
@@ -199,7 +199,7 @@ def test_two_encoders_are_each_run_once_and_each_space_gets_its_own_vectors(tmp_
     """Two embeddings spaces on different encoder settings (here MiniLM at 256 and at 16 word
     pieces, so no download is needed): one file each, and each space slices its own."""
     from stages import build_encoder, compose, embed, expand_labels, features, folds
-    from tests.dvc_repo import slice_csv
+    from harness.dvc_repo import slice_csv
 
     shutil.copytree(ROOT / "conf", tmp_path / "conf")
     (tmp_path / "data").mkdir()
@@ -236,8 +236,8 @@ def test_two_encoders_are_each_run_once_and_each_space_gets_its_own_vectors(tmp_
 
 def test_a_bundle_on_two_encoders_encodes_each_chunk_once_per_encoder(tmp_path, monkeypatch):
     """One space that holds two encoders' vectors side by side, so the bundle surely uses both."""
-    from tests.dvc_repo import slice_csv
-    from tests.trained import run_stages
+    from harness.dvc_repo import slice_csv
+    from harness.trained import run_stages
 
     shutil.copytree(ROOT / "conf", tmp_path / "conf")
     (tmp_path / "data").mkdir()

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.dvc_repo import ROOT
+from harness.dvc_repo import ROOT
 from themetag.atomic import write_json
 
 

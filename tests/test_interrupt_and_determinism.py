@@ -10,7 +10,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from tests.dvc_repo import ROOT, DvcRepo, stages_run
+from harness.dvc_repo import ROOT, DvcRepo, stages_run
 
 BUDGET = 25
 

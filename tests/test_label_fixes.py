@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from tests.dvc_repo import DvcRepo
+from harness.dvc_repo import DvcRepo
 from themetag.data.label_fixes import Decision, apply_ledger, read_ledger, text_fingerprint
 from themetag.errors import InputError
 

@@ -174,7 +174,7 @@ def test_the_encoder_stage_builds_nothing_for_the_default(tmp_path, monkeypatch)
     import yaml
 
     from stages import build_encoder
-    from tests.dvc_repo import ROOT
+    from harness.dvc_repo import ROOT
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())

@@ -8,7 +8,7 @@ import ast
 
 import pytest
 
-from tests.dvc_repo import ROOT
+from harness.dvc_repo import ROOT
 
 LIBRARY = sorted((ROOT / "themetag").rglob("*.py"))
 FORBIDDEN = ("stages", "tests", "bench", "dvc")
@@ -27,6 +27,22 @@ def imported_roots(source: str) -> set[str]:
 @pytest.mark.parametrize("path", LIBRARY, ids=lambda p: str(p.relative_to(ROOT)))
 def test_library_imports_nothing_from_stages_tests_bench_or_dvc(path):
     assert not imported_roots(path.read_text()) & set(FORBIDDEN)
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted([*(ROOT / "bench").rglob("*.py"), *(ROOT / "harness").rglob("*.py")]),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_benchmarks_and_the_harness_import_no_test_module(path):
+    """Benchmarks and tests share helpers through harness/, never through each other; and the
+    stages and the library never import the harness (the DVC copies it makes do not hold it)."""
+    assert "tests" not in imported_roots(path.read_text())
+
+
+@pytest.mark.parametrize("path", [*LIBRARY, *sorted((ROOT / "stages").glob("*.py"))], ids=lambda p: p.name)
+def test_nothing_that_runs_in_a_stage_imports_the_harness(path):
+    assert "harness" not in imported_roots(path.read_text())
 
 
 def test_the_check_sees_an_import_of_stages():

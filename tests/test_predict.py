@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.dvc_repo import ROOT
+from harness.dvc_repo import ROOT
 from themetag.errors import InputError
 from themetag.tagging import bundle as bundle_mod
 from themetag.tagging.bundle import load_bundle

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.dvc_repo import ROOT
+from harness.dvc_repo import ROOT
 from themetag.modelling.candidates import candidates
 from themetag.pipeline.compose import compose
 from themetag.tuning.run_progress import RunProgress, command_started, planned, theme_weight

@@ -14,7 +14,7 @@ import venv
 import pandas as pd
 import pytest
 
-from tests.dvc_repo import ROOT
+from harness.dvc_repo import ROOT
 
 # Top-level modules of the training stack (and of the optional extras).
 TRAINING = ("dvc", "hydra", "omegaconf", "optuna", "iterstrat", "matplotlib", "psycopg2", "dask", "distributed")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.dvc_repo import ROOT
+from harness.dvc_repo import ROOT
 from themetag.pipeline import paths
 
 # Modules that cannot change a stage's outputs, so listing them would only make an edit rerun

@@ -5,8 +5,8 @@ from pathlib import Path
 import optuna
 import pytest
 
-from tests.dvc_repo import ROOT, DvcRepo
-from tests.postgres import running_server
+from harness.dvc_repo import ROOT, DvcRepo
+from harness.postgres import running_server
 from themetag.errors import InputError
 from themetag.pipeline.compose import compose
 

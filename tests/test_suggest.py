@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from stages import suggest
-from tests.dvc_repo import ROOT
+from harness.dvc_repo import ROOT
 from themetag.data.label_fixes import text_fingerprint
 from themetag.data.label_studio import labelled_rows
 from themetag.errors import InputError

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.dvc_repo import ROOT
+from harness.dvc_repo import ROOT
 from themetag.data.folds import empty_folds, make_folds
 from themetag.errors import InputError
 from themetag.features.spaces import TfidfSpace

@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from tests.dvc_repo import ROOT, slice_csv
+from harness.dvc_repo import ROOT, slice_csv
 
 
 def run_stages(overrides: list[str], review: bool = True) -> None:
@@ -22,6 +22,7 @@ def run_stages(overrides: list[str], review: bool = True) -> None:
         features,
         folds,
         package,
+        screen,
         select,
         thresholds,
         train_final,
@@ -36,6 +37,8 @@ def run_stages(overrides: list[str], review: bool = True) -> None:
     embed.main()
     for space in models["spaces"]:
         features.main(["--space", space])
+    screen.main()
+    for space in models["spaces"]:
         for fam in models["families"]:
             tune.run(fam, space)
     for space in models["spaces"]:  # as DVC orders them: after every tune@ stage
