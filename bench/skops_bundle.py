@@ -31,9 +31,9 @@ TRUSTED = [  # the project's own classes, and scikit-learn's tree structure (not
     "sklearn.tree._tree.Tree",
     "themetag.tagging.bundle.ThemeTagger",
     "themetag.features.encoder.Encoder",
-    "themetag.features.spaces.FittedConcat",
-    "themetag.features.spaces.FittedEncoder",
-    "themetag.features.spaces.FittedTfidf",
+    "themetag.features.featurizers.FittedConcat",
+    "themetag.features.featurizers.FittedEncoder",
+    "themetag.features.featurizers.FittedTfidf",
 ]
 
 

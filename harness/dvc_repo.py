@@ -65,6 +65,7 @@ class DvcRepo:
         self.run("dvc", "init", "-q")
         shutil.copytree(ROOT / ".dvc/plots", path / ".dvc/plots")  # the custom plot templates dvc.yaml names
         self.run("dvc", "config", "hydra.enabled", "True")
+        self.run("dvc", "config", "plots.html_template", "plots/page.html")  # the offline page (.dvc/plots/)
         self.run(sys.executable, "-m", "stages.compose")
         self.commit("initial")
 

@@ -4,7 +4,8 @@ The encoders are pretrained and never fitted, so there is nothing per fold or pe
 redo: the vectors are a DVC output (``artifacts/embeddings/``, one ``.npy`` per encoder and an
 ``index.json`` from encoder key to file) that reruns only when the texts or the encoder settings
 change. Two spaces on the same encoder share its vectors; when no listed space uses an encoder,
-nothing is encoded.
+nothing is encoded. A text already in the vector cache (``themetag/features/vector_cache.py``:
+content-addressed, shared by every run on this machine) is not encoded again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from themetag.atomic import write_json, write_with
 from themetag.errors import run_cli
 from themetag.features.encoder import Encoder, encode_timed
 from themetag.features.spaces import encoder_key, needs_encoders
+from themetag.features.vector_cache import default_root
 from themetag.pipeline import paths
 from themetag.pipeline.artifacts import load_texts
 from themetag.pipeline.params import load_params
@@ -42,7 +44,7 @@ def main() -> None:
     index, report = {}, {}
     texts = load_texts() if confs else []
     for conf in confs:
-        encoder = Encoder.from_conf(conf)
+        encoder = Encoder.from_conf(conf).use_cache(default_root())
         vectors, timing = encode_timed(encoder, texts)
         name = file_name(conf)
         write_with(paths.EMBEDDINGS / name, lambda p, v=vectors: save_npy(p, v))
@@ -54,7 +56,8 @@ def main() -> None:
         }
         print(
             f"embed: {timing['texts']} texts x {vectors.shape[1]} dims in {timing['seconds']:.1f}s "
-            f"({timing['texts_per_second']:.0f} texts/s, {conf['model']}, {encoder.provider})"
+            f"({timing['texts_per_second']:.0f} texts/s, {timing['cached']} from the vector cache, "
+            f"{conf['model']}, {encoder.provider})"
         )
     write_json(paths.EMBEDDINGS / "index.json", index)
     seconds = sum(r["seconds"] for r in report.values())

@@ -21,6 +21,7 @@ import pandas as pd
 from themetag.atomic import read_json, write_json, write_text, write_with
 from themetag.errors import run_cli
 from themetag.features.encoder import sha256_of
+from themetag.features.vector_cache import default_root
 from themetag.pipeline import paths
 from themetag.pipeline.params import load_params
 from themetag.reporting.check_first import check_first
@@ -35,6 +36,7 @@ from themetag.thresholds.scoring import evaluate_split, json_threshold, with_ave
 def write_curves(folder, labels: pd.DataFrame, scores: pd.DataFrame, themes: list[str], points: int) -> None:
     for t in themes:
         table = curve_table(labels[t].to_numpy(dtype=int), scores[t].to_numpy(dtype=float), points)
+        table.insert(0, "theme", t)  # the plot template names each curve's theme (dvc plots show and diff)
         write_with(folder / f"{t}.csv", lambda p, tb=table: tb.to_csv(p, index=False))
 
 
@@ -46,7 +48,7 @@ def main() -> None:
     chosen = read_json(paths.THRESHOLDS)["themes"]
     themes = list(chosen)
     thresholds = {t: c["threshold"] for t, c in chosen.items()}
-    tagger = load_bundle(paths.BUNDLE)
+    tagger = load_bundle(paths.BUNDLE).use_vector_cache(default_root())
 
     metrics = {"cv": evaluate_split(labels, oof, thresholds, themes)}
     nested = {t: {k: v for k, v in c["nested"].items() if k != "fold_thresholds"} for t, c in chosen.items()}

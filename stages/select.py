@@ -49,6 +49,7 @@ def main() -> None:
     _, themes = load_folds()
     summaries, oofs, skipped = {}, {}, {}
     settled: dict[str, dict[str, str]] = {}
+    raced: dict[str, dict[str, str]] = {}
     for cand in grid:
         folder = paths.tune_dir(cand.name, cand.costly)
         if not (folder / "summary.json").exists():
@@ -61,11 +62,21 @@ def main() -> None:
         oofs[cand.name] = pd.read_csv(folder / "oof.csv") if summary["themes"] else pd.DataFrame()
         if summary.get("settled"):
             settled[cand.name] = summary["settled"]
+        if summary.get("raced_out"):
+            raced[cand.name] = summary["raced_out"]
     tuned = [c for c in grid if c.name in summaries]
     if not tuned:
         raise InputError(f"models: every candidate is skipped ({skipped}); list a family that fits a listed space")
     selection, selected_oof = {}, {}
-    report: dict = {"themes": {}, "candidates": {}, "spaces": {}, "skipped": skipped, "settled": settled}
+    screen = read_json(paths.SCREEN)["themes"] if paths.SCREEN.exists() else {}
+    report: dict = {
+        "themes": {},
+        "candidates": {},
+        "spaces": {},
+        "skipped": skipped,
+        "settled": settled,
+        "raced_out": raced,
+    }
     for theme in themes:
         y = labels[theme].to_numpy(dtype=int)
         ran = [c for c in tuned if theme in summaries[c.name]]  # a costly candidate skips settled themes
@@ -86,10 +97,21 @@ def main() -> None:
         }
         selected_oof[theme] = oofs[best.name][theme]
         report["themes"][theme] = {c.name: {k: summaries[c.name][theme][k] for k in REPORTED} for c in ran}
+        for name, why in ((n, r[theme]) for n, r in raced.items() if theme in r):  # stopped after the screen
+            shown = screen.get(theme, {}).get("candidates", {}).get(name, {})
+            report["themes"][theme][name] = {
+                "best_value": shown.get("best_value"),
+                "trials_complete": shown.get("trials"),
+                "stop_reason": "raced_out",
+                "why": why,
+            }
+    screen_seconds = read_json(paths.SCREEN_SECONDS) if paths.SCREEN_SECONDS.exists() else {}
     for c in tuned:
         rows = summaries[c.name].values()
         report["candidates"][c.name] = {
             "selected": sum(s["candidate"] == c.name for s in selection.values()),
+            "screen_seconds": screen_seconds.get(c.name, 0.0),  # its portfolio on every theme (stage screen)
+            "raced_out": len(raced.get(c.name, {})),
             "seconds": sum(r["seconds"] for r in rows),
             "fit_seconds": sum(r["fit_seconds"] for r in rows),
             "trials": sum(r["trials_complete"] + r["trials_pruned"] for r in rows),
@@ -101,6 +123,8 @@ def main() -> None:
     write_json(paths.TUNING_METRICS, report)
     if skipped:
         print("select: skipped " + "; ".join(f"{n} ({why})" for n, why in skipped.items()))
+    for name, themes_raced in raced.items():
+        print(f"select: {name} raced out on {len(themes_raced)} theme(s): {', '.join(themes_raced)}")
     for name, themes_settled in settled.items():
         print(f"select: {name} not tuned on {len(themes_settled)} settled theme(s): {', '.join(themes_settled)}")
     print("select: " + ", ".join(f"{t}={s['candidate']}" for t, s in selection.items()))

@@ -21,6 +21,7 @@ from themetag.data.input_csv import read_csv
 from themetag.data.label_fixes import text_fingerprint
 from themetag.data.label_studio import labeling_config, tasks
 from themetag.errors import InputError, run_cli
+from themetag.features.vector_cache import default_root
 from themetag.labelling.label_next import (
     PoolScan,
     allot,
@@ -66,7 +67,7 @@ def write_batch(batch: pd.DataFrame, needs, scan, pool: Path, sample: int, tagge
 def main() -> None:
     params = load_params()
     data, conf = params["data"], params["suggest"]
-    tagger = load_bundle(paths.BUNDLE)
+    tagger = load_bundle(paths.BUNDLE).use_vector_cache(default_root())
     text_column = tagger.text_column
     train_frame = read_csv(data["train"], [data["text_column"], data["themes_column"]], "labelled training CSV")
     train = {text_fingerprint(t) for t in train_frame[data["text_column"]]}

@@ -30,7 +30,8 @@ import sklearn
 
 from themetag.atomic import read_json, write_with
 from themetag.errors import InputError, run_cli
-from themetag.features.spaces import fold_indices, leaves, space_of
+from themetag.features.featurizers import fit_featurizer, leaves
+from themetag.features.spaces import fold_indices, space_of
 from themetag.modelling.candidates import family_conf
 from themetag.modelling.families import fit_model
 from themetag.pipeline import paths
@@ -61,7 +62,9 @@ def main() -> None:
     fitted: dict = {}
     featurizers, matrices = [], []
     for m, rows in enumerate(members(mode, len(texts))):
-        member = {name: space.fit(list(texts[rows]), fitted, tag=f"@{mode}{m}") for name, space in spaces.items()}
+        member = {
+            name: fit_featurizer(space, list(texts[rows]), fitted, tag=f"@{mode}{m}") for name, space in spaces.items()
+        }
         # each encoder's vectors of these rows are already in artifacts/embeddings/
         cache = {f.key: vectors[f.key][rows] for top in member.values() for f in leaves(top) if hasattr(f, "encoder")}
         featurizers.append(member)

@@ -1,6 +1,8 @@
 """Stage tune@<family>-<space> (or tune_costly@...): one Optuna study per theme for one candidate, in parallel processes.
 
 A skipped candidate (see ``themetag/modelling/candidates.py``) writes a summary that says why, and no scores.
+A theme the screen raced this candidate out of (``themetag/tuning/race.py``) is not tuned; the
+summary says why.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from themetag.pipeline.artifacts import load_folds
 from themetag.pipeline.params import load_params
 from themetag.tuning.budget import Budget
 from themetag.tuning.processes import run_unordered
+from themetag.tuning.race import portfolio
 from themetag.tuning.run_progress import RunProgress, theme_weight
-from themetag.tuning.settled import themes_to_tune
+from themetag.tuning.settled import race_bars, themes_to_tune
 from themetag.tuning.studies import study_setups
 from themetag.tuning.trials import budget_of, tune_theme
 
@@ -44,11 +47,15 @@ def run(family: str, space: str) -> None:
         write_skipped(cand)
         return
     fam, tuning, mats, setups = study_setups(params, cand)
-    themes, settled = themes_to_tune(params, cand, [s[0] for s in setups])
+    themes, settled, raced = themes_to_tune(params, cand, [s[0] for s in setups])
     for theme, why in settled.items():
         print(f"{cand.stage} {theme}: not tuned, settled: {why}", flush=True)
+    for theme, why in raced.items():
+        print(f"{cand.stage} {theme}: not tuned, raced out: {why}", flush=True)
     setups = [s for s in setups if s[0] in themes]
-    tasks = [(theme, cand.name, fam, y, tuning, seed, fp) for theme, y, seed, fp in setups]
+    points = portfolio(family, fam)
+    bars = race_bars(params, themes) if cand.costly else {}
+    tasks = [(theme, cand.name, fam, y, tuning, seed, fp, points, bars.get(theme)) for theme, y, seed, fp in setups]
     plans = {theme: budget_of(fam, tuning, mats) for theme in themes}
     fold, all_themes = load_folds()
     bar = RunProgress.for_stage(params, cand, fold, all_themes)
@@ -80,6 +87,7 @@ def run(family: str, space: str) -> None:
         "space": space,
         "skipped": None,
         "settled": settled,
+        "raced_out": raced,
         "seconds": seconds,
         "themes": [results[t] for t in themes],
     }

@@ -18,6 +18,7 @@ import optuna
 
 from themetag.errors import InputError, run_cli
 from themetag.modelling.candidates import candidate
+from themetag.pipeline import paths
 from themetag.pipeline.params import load_params
 from themetag.tuning.processes import run_unordered
 from themetag.tuning.settled import themes_to_tune
@@ -48,6 +49,14 @@ def find_study(storage, name: str, wait: float) -> str:
         time.sleep(1.0)
 
 
+def wait_for(path, wait: float, what: str) -> None:
+    deadline = time.monotonic() + wait
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise InputError(f"{path}: missing after {wait:.0f}s: {what}")
+        time.sleep(1.0)
+
+
 def work(cand: str, theme: str, fam: dict, y, tuning: dict, seed: int, fp: str, wait: float, mats) -> str:
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # surplus trials would each log a warning
     storage = make_storage(tuning["storage"], tuning.get("heartbeat"))
@@ -73,7 +82,13 @@ def main(argv: list[str] | None = None) -> None:
     if cand.skip:
         raise InputError(f"tune_worker: candidate {cand.name} is skipped ({cand.skip}); there is nothing to tune")
     fam, tuning, mats, setups = study_setups(params, cand)
-    open_themes, _ = themes_to_tune(params, cand, [s[0] for s in setups])  # a costly pair skips settled ones
+    if not cand.costly:  # the screen decides where a first-round candidate goes on: wait for it
+        storage = make_storage(params["tuning"]["storage"], params["tuning"].get("heartbeat"))
+        for theme, _, _, fp in setups:  # a clone whose data or config differ refuses before waiting
+            find_study(storage, study_name(theme, cand.name, fp), args.wait)
+        wait_for(paths.screen_file(cand.name), args.wait, "the screen stage's output (start `dvc repro` first)")
+    # a costly pair skips settled themes, a first-round one those the screen raced it out of
+    open_themes, _, _ = themes_to_tune(params, cand, [s[0] for s in setups])
     tasks = [(cand.name, t, fam, y, tuning, seed, fp, args.wait) for t, y, seed, fp in setups if t in open_themes]
     for line in run_unordered(work, tasks, mats, args.n_jobs or tuning["n_jobs"]):
         print(line, flush=True)

@@ -54,18 +54,59 @@ def test_plots_show_draws_every_plot_and_the_report_compares_with_the_last_commi
     expected += ["metrics/plots/confusions.json"]
     assert sorted(files) == sorted(expected)
     assert {re.sub(r"\W", "_", f) for f in expected} <= ids, sorted(ids)
+    # each precision-recall plot names its theme, in show as in diff (a facet on the data's theme column)
+    shown = json.loads(repo.run("dvc", "plots", "show", "--json").stdout)["data"]
+    for t in themes:
+        for d in ("pr_cv", "pr_test"):
+            (entry,) = [v for k, v in shown.items() if k.endswith(f"metrics/{d}/{t}.csv")]
+            content = json.dumps(entry)
+            assert '"field": "theme"' in content and f'"theme": "{t}"' in content, (d, t)
     report = (repo.path / "metrics/report.md").read_text()
     assert report.startswith("# Report") and "| theme" in report and "## Files" in report
     # the threshold edit above was committed after its repro: HEAD's metrics.json is there to compare with
     assert "## Since the last commit" in report and "No committed metrics/metrics.json" not in report
 
 
+def test_the_plots_page_opens_without_the_internet_and_reads_right(repo, tmp_path):
+    """`dvc plots show` writes the project's page (.dvc/plots/page.html): Vega inline, UTF-8 declared.
+    Rendered in headless Chromium with the network cut, every plot is drawn and a negative axis
+    label reads as a minus sign, not as the mojibake a page without a character set gives."""
+    import os
+    import re
+
+    from harness.browser import find_chromium, rendered_dom
+
+    repo.run("dvc", "plots", "show", "-o", str(tmp_path / "page"))
+    html = (tmp_path / "page/index.html").read_text(encoding="utf-8")
+    assert '<meta charset="utf-8">' in html and "cdn.jsdelivr" not in html and "<script src=" not in html
+    if find_chromium() is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium not found under CI; .ci/run installs Debian's chromium package")
+        pytest.skip("Chromium not found; install Debian's chromium package")
+    dom = rendered_dom(tmp_path / "page/index.html")
+    plots = re.findall(r'<div id="?([^" >]+)"?[^>]*>', dom)
+    drawn = dom.count('class="marks"')  # vega-embed's <svg class="marks"> per drawn plot
+    assert drawn == html.count("vegaEmbed('#") and drawn >= 20, (drawn, len(plots))
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", dom)
+    assert any(t.startswith("\u2212") for t in labels), labels[:40]  # a negative threshold on an axis
+    assert not any("\u00e2" in t for t in labels)
+
+
 def test_family_space_edit_reruns_that_family_only(repo):
     repo.edit("conf/families/nb.yaml", "high: 2.0", "high: 1.5")
     ran = set(repo.repro())
-    assert {"tune@nb-tfidf", "tune@nb-embeddings"} <= ran  # the second one reports its skip again
+    # the screen reruns (it reads every family) and gives the same race, so no other tune stage reruns
+    assert {"screen", "tune@nb-tfidf", "tune@nb-embeddings"} <= ran  # the second one reports its skip again
     assert not ran & (TUNES - {"tune@nb-tfidf", "tune@nb-embeddings"})
     repo.commit("nb space")
+
+
+def test_an_encoder_code_edit_reruns_the_stages_that_encode_and_no_tuning(repo):
+    repo.edit("themetag/features/encoder.py", '"""Sentence embeddings', '"""(edited) Sentence embeddings')
+    ran = set(repo.repro())
+    assert {"embed", "train_final", "package", "evaluate"} <= ran, ran
+    assert not ran & (TUNES | {"screen", "select", "features@tfidf", "features@embeddings"}), ran
+    repo.commit("encoder docstring")
 
 
 def test_embeddings_edit_reruns_no_tfidf_candidate(repo):

@@ -13,7 +13,8 @@ import pytest
 from harness.dvc_repo import ROOT
 from themetag.errors import InputError
 from themetag.features.encoder import Encoder, resolve_model
-from themetag.features.spaces import ConcatSpace, EmbeddingSpace, TfidfSpace, encoder_key, leaves, make_space
+from themetag.features.featurizers import leaves
+from themetag.features.spaces import ConcatSpace, EmbeddingSpace, TfidfSpace, encoder_key, make_space
 from themetag.modelling.candidates import candidate, candidates
 from themetag.tagging.bundle import load_bundle
 
@@ -198,8 +199,8 @@ def test_one_encode_and_one_tfidf_transform_per_chunk(trained, monkeypatch):
 def test_two_encoders_are_each_run_once_and_each_space_gets_its_own_vectors(tmp_path, monkeypatch):
     """Two embeddings spaces on different encoder settings (here MiniLM at 256 and at 16 word
     pieces, so no download is needed): one file each, and each space slices its own."""
-    from stages import build_encoder, compose, embed, expand_labels, features, folds
     from harness.dvc_repo import slice_csv
+    from stages import build_encoder, compose, embed, expand_labels, features, folds
 
     shutil.copytree(ROOT / "conf", tmp_path / "conf")
     (tmp_path / "data").mkdir()

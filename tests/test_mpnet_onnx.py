@@ -173,8 +173,8 @@ def test_the_encoder_stage_builds_nothing_for_the_default(tmp_path, monkeypatch)
 
     import yaml
 
-    from stages import build_encoder
     from harness.dvc_repo import ROOT
+    from stages import build_encoder
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())

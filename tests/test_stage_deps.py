@@ -94,6 +94,13 @@ def test_deleting_any_one_code_dep_line_is_caught():
     assert checked > 30
 
 
+def test_tuning_never_imports_the_encoder():
+    """Tuning reads the features@ stages' matrices and never encodes: an edit to the encoder must
+    rerun the stages that encode (embed, train_final, ...), not every tune stage."""
+    for stage in ("screen", "tune", "tune_costly", "select", "features"):
+        assert "themetag/features/encoder.py" not in closure(STAGES[stage][0]), stage
+
+
 def test_allow_list_holds_only_modules_that_exist():
     assert all((ROOT / f).is_file() for f in ALLOWED)
 
@@ -103,6 +110,7 @@ def known_paths() -> set[str]:
     known = {p.as_posix() for p in vars(paths).values() if isinstance(p, Path)}
     known |= {paths.features_file("${item}").as_posix(), paths.features_file("${item.space}").as_posix()}
     known |= {paths.tune_dir("${item.family}-${item.space}", costly).as_posix() for costly in (False, True)}
+    known |= {paths.screen_file("${item.family}-${item.space}").as_posix()}
     return known
 
 

@@ -1,6 +1,7 @@
 """What to label next: a batch near each needy theme's threshold, diverse, never a text already
 labelled; its Label Studio export; and appending a labelled batch to the training CSV."""
 
+import argparse
 import json
 import shutil
 import xml.etree.ElementTree as ET
@@ -10,8 +11,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from stages import suggest
 from harness.dvc_repo import ROOT
+from stages import suggest
 from themetag.data.label_fixes import text_fingerprint
 from themetag.data.label_studio import labelled_rows
 from themetag.errors import InputError
@@ -113,6 +114,32 @@ def test_labelled_batch_appends_once_and_is_not_suggested_again(project):
     suggest.main()
     again = pd.read_csv(project / "metrics/label_next.csv", dtype=str, keep_default_na=False)
     assert not set(again["Processed Text"]) & set(batch["Processed Text"])
+
+
+def test_conflicting_rows_in_a_batch_are_named_and_nothing_is_appended(project, capsys):
+    before = (project / "data/train.csv").read_bytes()
+    batch = pd.DataFrame(
+        {
+            "Processed Text": [
+                "A brand new text about the bill",
+                "another new one",
+                "A brand  new text about the bill",
+            ],
+            "Themes": ["price", "staff", "price, staff"],
+        }
+    )
+    batch.to_csv(project / "clash.csv", index=False)
+    with pytest.raises(InputError) as err:
+        append_batch.run(argparse.Namespace(batch=project / "clash.csv"))
+    msg = str(err.value)
+    assert "line 2 and line 4 have the same text with different themes (price against price, staff)" in msg
+    assert "nothing was appended" in msg and "\n" not in msg
+    assert (project / "data/train.csv").read_bytes() == before
+    batch.loc[2, "Themes"] = "Price"  # the same themes, spelled otherwise: a repeat, appended once
+    batch.to_csv(project / "clash.csv", index=False)
+    append_batch.run(argparse.Namespace(batch=project / "clash.csv"))
+    assert "2 rows appended" in capsys.readouterr().out
+    (project / "data/train.csv").write_bytes(before)
 
 
 def test_label_studio_export_comes_back_as_rows():

@@ -54,10 +54,17 @@ def tasks(rows: list[dict], model_version: str) -> list[dict]:
 
 def labelled_rows(export: object, source: str) -> tuple[list[tuple[str, list[str]]], int]:
     """(text, themes) of each labelled task of a Label Studio JSON export, and how many tasks had
-    no annotation yet. The latest annotation that was not cancelled counts."""
+    no annotation yet. The latest annotation that was not cancelled counts. ``labelled_tasks``
+    gives the tasks' positions in the export."""
+    rows, unlabelled, _ = labelled_tasks(export, source)
+    return rows, unlabelled
+
+
+def labelled_tasks(export: object, source: str) -> tuple[list[tuple[str, list[str]]], int, list[int]]:
+    """``labelled_rows``, and each row's task index in the export (for messages)."""
     if not isinstance(export, list):
         raise InputError(f"{source}: not a Label Studio JSON export (a list of tasks); export the project as JSON")
-    out, unlabelled = [], 0
+    out, unlabelled, where = [], 0, []
     for i, task in enumerate(export):
         data = task.get("data", {}) if isinstance(task, dict) else {}
         if "text" not in data:
@@ -74,4 +81,5 @@ def labelled_rows(export: object, source: str) -> tuple[list[tuple[str, list[str
             for c in r.get("value", {}).get("choices", [])
         ]
         out.append((str(data["text"]), themes))
-    return out, unlabelled
+        where.append(i)
+    return out, unlabelled, where

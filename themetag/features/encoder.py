@@ -99,6 +99,9 @@ def session_options() -> Any:
     return options
 
 
+_RUNTIME = ("_session", "_tokenizer", "_cache", "last_cached")  # state of this process, never pickled
+
+
 class Encoder:
     """Encode texts into unit-length float32 vectors. Picklable: the ONNX session is not pickled,
     only the settings and the model's sha256; it is opened again on first use."""
@@ -117,16 +120,34 @@ class Encoder:
         self.tokenizer_sha256 = sha256_of(files.tokenizer)
         self._session: Any = None
         self._tokenizer: Any = None
+        self._cache: Any = None
+        self.last_cached = 0  # texts the last encode() found in the vector cache
 
     @classmethod
     def from_conf(cls, conf: dict) -> Encoder:
         return cls(conf["model"], conf["max_tokens"], conf["batch_size"], conf.get("device", "cpu"))
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_session", "_tokenizer")}
+        return {k: v for k, v in self.__dict__.items() if k not in _RUNTIME}
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state, _session=None, _tokenizer=None)
+        self.__dict__.update(state, _session=None, _tokenizer=None, _cache=None, last_cached=0)
+
+    def use_cache(self, root: Path | None) -> Encoder:
+        """Look vectors up in the content-addressed store at ``root`` (``vector_cache.py``) and add
+        the ones encoded; ``None`` turns it off. Not pickled: a bundle never carries a cache path."""
+        import onnxruntime
+
+        from themetag.features.vector_cache import VectorCache
+
+        identity = {
+            "sha256": self.sha256,
+            "tokenizer_sha256": self.tokenizer_sha256,
+            "max_tokens": self.max_tokens,
+            "onnxruntime": onnxruntime.__version__,
+        }
+        self._cache = None if root is None else VectorCache(root, identity)
+        return self
 
     def _open(self) -> None:
         import onnxruntime as ort
@@ -189,7 +210,32 @@ class Encoder:
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """One unit-length row per text, in the order given."""
+        """One unit-length row per text, in the order given; from the vector cache where it has them."""
+        self.last_cached = 0
+        if self._cache is None or not len(texts):
+            return self._encode(texts, progress)
+        from themetag.features.vector_cache import text_keys
+
+        texts = [str(t) for t in texts]
+        keys = text_keys(texts)
+        out, found = self._cache.lookup(keys)
+        self.last_cached = int(found.sum())
+        if found.all():
+            return out
+        missing = np.flatnonzero(~found)
+        first: dict[bytes, int] = {}  # each distinct missing text is encoded once
+        for i in missing:
+            first.setdefault(keys[i].tobytes(), i)
+        todo = list(first.values())
+        fresh = self._encode([texts[i] for i in todo], progress)
+        self._cache.store(keys[todo], fresh)
+        if out is None:
+            out = np.empty((len(texts), fresh.shape[1]), dtype=np.float32)
+        row = {k: j for j, k in enumerate(first)}
+        out[missing] = fresh[[row[keys[i].tobytes()] for i in missing]]
+        return out
+
+    def _encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if self._session is None:
             self._open()
         encodings = self._tokenizer.encode_batch([str(t) for t in texts])
@@ -219,4 +265,10 @@ def encode_timed(encoder: Encoder, texts: list[str]) -> tuple[np.ndarray, dict]:
     start = time.perf_counter()
     vectors = encoder.encode(texts, progress=True)
     seconds = time.perf_counter() - start
-    return vectors, {"texts": len(texts), "seconds": seconds, "texts_per_second": len(texts) / max(seconds, 1e-9)}
+    encoded = len(texts) - encoder.last_cached
+    return vectors, {
+        "texts": len(texts),
+        "cached": encoder.last_cached,  # found in the vector cache (themetag/features/vector_cache.py)
+        "seconds": seconds,
+        "texts_per_second": len(texts) / max(seconds, 1e-9),
+    } | ({"encoded_per_second": encoded / max(seconds, 1e-9)} if encoded else {})

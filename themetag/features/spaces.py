@@ -8,11 +8,11 @@ A space is one YAML file in ``conf/features/`` (composed at ``features.<name>``,
 * ``sparse``: whether its matrix is sparse;
 * ``non_negative``: whether every value is >= 0 (naive Bayes and chi2 selection need it).
 
-Each class does three jobs: ``fold_data`` (what the ``features@<space>`` stage stores, as
-compactly as the space allows), ``fold_matrices`` (that data as per-fold training and
-validation matrices, for tuning) and ``fit`` (a featurizer fitted on every training row, for
-the bundle). Featurizers share one transform per chunk through a cache keyed by their settings,
-so TF-IDF runs once and the encoder once per chunk, whichever spaces the themes use.
+Each class does two jobs: ``fold_data`` (what the ``features@<space>`` stage stores, as
+compactly as the space allows) and ``fold_matrices`` (that data as per-fold training and
+validation matrices, for tuning). What the bundle tags with, a featurizer fitted on the model's
+training rows, is ``themetag/features/featurizers.py``: tuning never runs the encoder, so this
+module does not import it, and an edit to the encoder reruns only the stages that encode.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from themetag.errors import InputError
-from themetag.features.encoder import Encoder
 from themetag.fingerprint import fingerprint
 
 
@@ -64,13 +63,6 @@ class Space:
     def fold_matrices(self, data: dict) -> FoldMatrices:
         raise NotImplementedError
 
-    def fit(self, texts: list[str], fitted: dict[str, Any], tag: str = "") -> Any:
-        """A featurizer fitted on ``texts``; ``fitted`` holds those already fitted, by settings.
-
-        ``tag`` names the rows it is fitted on (a fold, or all): two spaces that share a part
-        fitted on the same rows share one featurizer, so it runs once per chunk."""
-        raise NotImplementedError
-
     def encoders(self) -> list[dict]:
         """Settings of the pretrained encoders this space needs (the ``embed`` stage runs them)."""
         return []
@@ -88,16 +80,6 @@ def make_vectorizer(conf: dict) -> TfidfVectorizer:
         max_features=conf["max_features"],
         dtype=np.float32,
     )
-
-
-class FittedTfidf:
-    def __init__(self, key: str, vectorizer: TfidfVectorizer):
-        self.key, self.vectorizer = key, vectorizer
-
-    def transform(self, texts: list[str], cache: dict) -> sp.csr_matrix:
-        if self.key not in cache:
-            cache[self.key] = self.vectorizer.transform(texts).tocsr()
-        return cache[self.key]
 
 
 class TfidfSpace(Space):
@@ -119,12 +101,6 @@ class TfidfSpace(Space):
     def fold_matrices(self, data):
         return FoldMatrices(data["train_idx"], data["valid_idx"], data["X_train"], data["X_valid"])
 
-    def fit(self, texts, fitted, tag=""):
-        key = f"tfidf:{fingerprint(self.conf)}{tag}"
-        if key not in fitted:
-            fitted[key] = FittedTfidf(key, make_vectorizer(self.conf).fit(texts))
-        return fitted[key]
-
 
 # ---- sentence embeddings: fixed -------------------------------------------------------------
 
@@ -138,16 +114,6 @@ def encoder_key(conf: dict) -> str:
     """One encoder's name among the ``embed`` stage's outputs and in a chunk's transform cache:
     spaces with the same model and length share it, so each text is encoded once per encoder."""
     return "embeddings:" + fingerprint(encoder_settings(conf))
-
-
-class FittedEncoder:
-    def __init__(self, key: str, encoder: Encoder):
-        self.key, self.encoder = key, encoder
-
-    def transform(self, texts: list[str], cache: dict) -> np.ndarray:
-        if self.key not in cache:
-            cache[self.key] = self.encoder.encode(texts)
-        return cache[self.key]
 
 
 class EmbeddingSpace(Space):
@@ -172,22 +138,8 @@ class EmbeddingSpace(Space):
         train_idx, valid_idx = fold_indices(data["fold"])
         return FoldMatrices(train_idx, valid_idx, [E[i] for i in train_idx], [E[i] for i in valid_idx])
 
-    def fit(self, texts, fitted, tag=""):  # nothing to fit, so one encoder serves every tag
-        key = encoder_key(self.conf)
-        if key not in fitted:
-            fitted[key] = FittedEncoder(key, Encoder.from_conf(self.conf))
-        return fitted[key]
-
 
 # ---- two or more spaces side by side ---------------------------------------------------------
-
-
-class FittedConcat:
-    def __init__(self, parts: list):
-        self.parts = parts
-
-    def transform(self, texts: list[str], cache: dict) -> sp.csr_matrix:
-        return sp.hstack([sp.csr_matrix(p.transform(texts, cache)) for p in self.parts], format="csr")
 
 
 class ConcatSpace(Space):
@@ -227,16 +179,6 @@ class ConcatSpace(Space):
             [side_by_side([m.X_train[k] for m in mats]) for k in range(first.k)],
             [side_by_side([m.X_valid[k] for m in mats]) for k in range(first.k)],
         )
-
-    def fit(self, texts, fitted, tag=""):
-        return FittedConcat([p.fit(texts, fitted, tag) for p in self.parts])
-
-
-def leaves(featurizer: Any):
-    """The featurizer and, for a concatenation, its parts, recursively."""
-    yield featurizer
-    for part in getattr(featurizer, "parts", []):
-        yield from leaves(part)
 
 
 KINDS: dict[str, type[Space]] = {cls.kind: cls for cls in (TfidfSpace, EmbeddingSpace, ConcatSpace)}

@@ -5,7 +5,9 @@
 
 Only the training CSV's columns are appended (the batch's helper columns are not), and a row
 whose text is already in the training CSV (after normalising) is passed over, so running it
-twice appends nothing the second time. Then run ``dvc repro``.
+twice appends nothing the second time. Two rows of the batch with the same text and different
+themes are a conflict: the command names both and appends nothing until the labeller decides.
+Then run ``dvc repro``.
 """
 
 from __future__ import annotations
@@ -17,16 +19,17 @@ from pathlib import Path
 import pandas as pd
 
 from themetag.atomic import write_with
-from themetag.data.input_csv import read_csv
+from themetag.data.input_csv import read_csv, row_label
 from themetag.data.label_fixes import text_fingerprint
-from themetag.data.label_studio import labelled_rows
+from themetag.data.label_studio import labelled_tasks
+from themetag.data.labels import split_themes, theme_normaliser
 from themetag.errors import InputError
 from themetag.pipeline.params import load_params
 
 
-def batch_rows(path: Path, data: dict) -> tuple[pd.DataFrame, int]:
-    """The batch's labelled rows with the training CSV's text and themes columns, and how many
-    Label Studio tasks were not labelled yet."""
+def batch_rows(path: Path, data: dict) -> tuple[pd.DataFrame, int, list[str]]:
+    """The batch's labelled rows with the training CSV's text and themes columns, how many
+    Label Studio tasks were not labelled yet, and where each row is in the file (for messages)."""
     text_col, themes_col = data["text_column"], data["themes_column"]
     if path.suffix.lower() == ".json":
         try:
@@ -35,10 +38,36 @@ def batch_rows(path: Path, data: dict) -> tuple[pd.DataFrame, int]:
             raise InputError(
                 f"{path}: cannot read it as JSON ({exc}); export the Label Studio project as JSON"
             ) from None
-        rows, unlabelled = labelled_rows(export, str(path))
+        rows, unlabelled, tasks = labelled_tasks(export, str(path))
         sep = data["separator"].strip() + " "
-        return pd.DataFrame([(t, sep.join(ts)) for t, ts in rows], columns=[text_col, themes_col]), unlabelled
-    return read_csv(path, [text_col, themes_col], "labelled batch", allow_no_rows=True), 0
+        frame = pd.DataFrame([(t, sep.join(ts)) for t, ts in rows], columns=[text_col, themes_col])
+        return frame, unlabelled, [f"task {i}" for i in tasks]
+    frame = read_csv(path, [text_col, themes_col], "labelled batch", allow_no_rows=True)
+    return frame, 0, [row_label(i) for i in range(len(frame))]
+
+
+def conflict(path: Path, batch: pd.DataFrame, where: list[str], params: dict) -> str | None:
+    """The first pair of batch rows with the same text (after normalising) and different themes,
+    as a one-line message, or None."""
+    data, labels = params["data"], params["labels"]
+    spell = theme_normaliser(labels)
+    seen: dict[str, tuple[int, frozenset]] = {}
+    for i, (text, cell) in enumerate(zip(batch[data["text_column"]], batch[data["themes_column"]], strict=True)):
+        if not str(text).strip():
+            continue
+        themes = frozenset(spell(t) for t in split_themes(str(cell), data["separator"], labels["lowercase"]))
+        first = seen.setdefault(text_fingerprint(text), (i, themes))
+        if first[1] != themes:
+            return (
+                f"{path}: {where[first[0]]} and {where[i]} have the same text with different themes "
+                f"({_shown(first[1])} against {_shown(themes)}); make them agree or delete one, then run it "
+                "again (nothing was appended)"
+            )
+    return None
+
+
+def _shown(themes: frozenset) -> str:
+    return ", ".join(sorted(themes)) or "(no theme)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,10 +75,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    data = load_params()["data"]
+    params = load_params()
+    data = params["data"]
     train_path = Path(data["train"])
     train = read_csv(train_path, [data["text_column"], data["themes_column"]], "labelled training CSV")
-    batch, unlabelled = batch_rows(args.batch, data)
+    batch, unlabelled, where = batch_rows(args.batch, data)
+    clash = conflict(args.batch, batch, where, params)
+    if clash:
+        raise InputError(clash)
     have = {text_fingerprint(t) for t in train[data["text_column"]]}
     fresh, repeats = [], 0
     for i, text in enumerate(batch[data["text_column"]]):

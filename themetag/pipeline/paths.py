@@ -14,6 +14,9 @@ FEATURES_DIR = ARTIFACTS / "features"
 TUNE_DIR = ARTIFACTS / "tune"
 TUNE_FIRST_DIR = TUNE_DIR / "first"
 TUNE_COSTLY_DIR = TUNE_DIR / "costly"
+SCREEN_DIR = ARTIFACTS / "screen"  # the race (stage screen): every first-round candidate's portfolio per theme
+SCREEN = SCREEN_DIR / "summary.json"  # values and decisions, per theme and candidate
+SCREEN_SECONDS = SCREEN_DIR / "seconds.json"  # the time the screen spent per candidate
 SELECTION = ARTIFACTS / "selection.json"
 SELECTED_OOF = ARTIFACTS / "selected_oof.csv"
 THRESHOLDS = ARTIFACTS / "thresholds.json"
@@ -54,3 +57,9 @@ def features_file(space: str) -> Path:
 def tune_dir(candidate: str, costly: bool = False) -> Path:
     """``candidate`` is ``<family>-<space>``, the suffix of its ``tune@`` (or ``tune_costly@``) stage."""
     return (TUNE_COSTLY_DIR if costly else TUNE_FIRST_DIR) / candidate
+
+
+def screen_file(candidate: str) -> Path:
+    """One candidate's race decisions: the only part of the screen its ``tune@`` stage depends on,
+    so a change elsewhere in the race reruns no tune stage whose own decisions stay the same."""
+    return SCREEN_DIR / f"{candidate}.json"

@@ -22,7 +22,7 @@ import sklearn
 from themetag.atomic import write_json, write_with
 from themetag.errors import InputError
 from themetag.features.encoder import Encoder, resolve_model, sha256_of
-from themetag.features.spaces import leaves
+from themetag.features.featurizers import leaves
 from themetag.modelling.families import score
 from themetag.tagging.stable_pickle import stable
 from themetag.thresholds.scoring import tagged
@@ -68,6 +68,16 @@ class ThemeTagger:
                     if hasattr(f, "encoder"):
                         found.setdefault(f.key, f.encoder)
         return list(found.values())
+
+    def use_vector_cache(self, root: Path | None) -> ThemeTagger:
+        """Every encoder looks its texts up in the vector cache at ``root`` first (the pipeline's
+        stages do; ``predict`` does not, so tagging a stream never fills a disk)."""
+        for member in self.featurizers:
+            for top in member.values():
+                for f in leaves(top):
+                    if hasattr(f, "encoder"):
+                        f.encoder.use_cache(root)
+        return self
 
     def matrices(self, texts: list[str], cache: dict | None = None) -> list[dict]:
         """Per member, each space's matrix of ``texts``; shared featurizers run once.
@@ -162,6 +172,8 @@ def load_bundle(path: str | Path = DEFAULT_BUNDLE) -> ThemeTagger:
             f"{path}: its classes live in module {exc.name}, which this version does not have (bundles "
             "from before the themetag package); retrain with `dvc repro`"
         ) from None
+    except AttributeError as exc:  # a class that moved: the featurizers left themetag.features.spaces
+        raise InputError(f"{path}: made by an older version ({exc}); retrain with `dvc repro`") from None
 
 
 def check_encoder(recorded: dict) -> None:

@@ -148,6 +148,7 @@ def study_setups(params: dict, cand: Candidate) -> tuple[dict, dict, FoldMatrice
         fam.get("fixed"),
         fam.get("select_k"),
         fam["space"],
+        fam.get("portfolio"),  # the study's first trials (themetag/tuning/race.py)
         tuning["early_stop"],
         tuning["seed"],
         tuning.get("objective", "pooled"),  # a new objective starts new studies: old trials are not resumed

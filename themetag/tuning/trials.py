@@ -184,14 +184,10 @@ def run_trials(study: optuna.Study, objective: Objective, budget: int, timeout: 
                 fail_dead_local_trials(study)
 
 
-def tune_theme(
-    theme: str, candidate: str, family_conf: dict, y: np.ndarray, tuning: dict, seed: int, fp: str, mats: FoldMatrices
-) -> dict[str, Any]:
-    """Run (or resume) one theme's study and return its best trial with out-of-fold scores."""
+def open_study(theme: str, candidate: str, tuning: dict, seed: int, fp: str, points: list[dict]) -> optuna.Study:
+    """Create or resume the (theme, candidate) study, its portfolio (``race.py``) enqueued as its
+    first trials unless the study already ran them (so a resumed or raced study never repeats one)."""
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # a surplus trial would log a warning
-    start = time.perf_counter()
-    plan = budget_of(family_conf, tuning, mats)
-    budget = plan.trials
     study = optuna.create_study(
         study_name=study_name(theme, candidate, fp),
         storage=make_storage(tuning["storage"], tuning.get("heartbeat")),
@@ -200,13 +196,88 @@ def tune_theme(
         pruner=make_pruner(tuning["pruner"]),
         load_if_exists=True,
     )
+    for point in points:
+        study.enqueue_trial(point, skip_if_exists=True)
+    return study
+
+
+def best_complete(trials: list[optuna.trial.FrozenTrial]) -> optuna.trial.FrozenTrial:
+    """The best finished trial; ties keep the earlier one."""
+    return max((t for t in trials if t.state == TrialState.COMPLETE), key=lambda t: (t.value, -t.number))
+
+
+def screen_theme(
+    theme: str,
+    candidate: str,
+    family_conf: dict,
+    y: np.ndarray,
+    tuning: dict,
+    seed: int,
+    fp: str,
+    points: list,
+    mats: FoldMatrices,
+) -> dict[str, Any]:
+    """Run the candidate's portfolio on one theme (the screen stage): its best value, no scores."""
+    start = time.perf_counter()
+    n = min(len(points), budget_of(family_conf, tuning, mats).trials)
+    study = open_study(theme, candidate, tuning, seed, fp, points[:n])
+    fail_dead_local_trials(study)
+    reason = run_trials(study, Objective(family_conf, y, mats, tuning, seed, n), n, tuning.get("timeout"), wait=True)
+    trials = study.get_trials(deepcopy=False)
+    best = best_complete(trials)
+    return {
+        "theme": theme,
+        "candidate": candidate,
+        "best_value": best.value,
+        "best_params": best.params,
+        "early_stop_met": early_stop_met(trials),
+        "stop_reason": reason,
+        "trials": finished(trials),
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def tune_theme(
+    theme: str,
+    candidate: str,
+    family_conf: dict,
+    y: np.ndarray,
+    tuning: dict,
+    seed: int,
+    fp: str,
+    points: list | tuple = (),
+    bar: float | None = None,
+    *,
+    mats: FoldMatrices,
+) -> dict[str, Any]:
+    """Run (or resume) one theme's study and return its best trial with out-of-fold scores.
+
+    The study starts with the portfolio ``points``. With ``bar`` (a costly candidate's race,
+    ``race.py``), it stops after them when its best is below ``bar``: ``raced_out``.
+    """
+    start = time.perf_counter()
+    plan = budget_of(family_conf, tuning, mats)
+    budget = plan.trials
+    points = list(points)[:budget]
+    study = open_study(theme, candidate, tuning, seed, fp, points)
     stale = fail_dead_local_trials(study)
     resumed = finished(study.get_trials(deepcopy=False))
     objective = Objective(family_conf, y, mats, tuning, seed, budget)
-    reason = run_trials(study, objective, budget, tuning.get("timeout"), wait=True)
+    reason = None
+    if bar is not None and points:
+        first = min(len(points), budget)
+        objective.budget = first
+        reason = run_trials(study, objective, first, tuning.get("timeout"), wait=True)
+        if reason == "n_trials" and best_complete(study.get_trials(deepcopy=False)).value < bar:
+            reason = "raced_out"
+        elif reason == "n_trials":
+            reason = None
+        objective.budget = budget
+    if reason is None:
+        reason = run_trials(study, objective, budget, tuning.get("timeout"), wait=True)
     trials = study.get_trials(deepcopy=False)
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
-    best = max(complete, key=lambda t: (t.value, -t.number))
+    best = best_complete(trials)
     refit_start = time.perf_counter()
     # the best trial's scores are reused when it ran here; refitted when it was resumed or ran elsewhere
     oof = objective.oof_of(best.number)
@@ -238,5 +309,8 @@ def tune_theme(
         + refit_seconds,
         "seconds": time.perf_counter() - start,
         "oof": oof,
-        "trials": study.trials_dataframe(attrs=("number", "value", "state", "params", "user_attrs", "duration")),
+        # portfolio trials still waiting when the early-stop rule was met never ran: not listed
+        "trials": study.trials_dataframe(attrs=("number", "value", "state", "params", "user_attrs", "duration")).query(
+            "state != 'WAITING'"
+        ),
     }

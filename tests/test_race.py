@@ -1,0 +1,92 @@
+"""Racing: portfolios as a study's first trials, the margin rule, and a raced study that gives what
+a study run in one go gives."""
+
+import pandas as pd
+import pytest
+
+from harness.dvc_repo import ROOT
+from themetag.data.folds import make_folds
+from themetag.errors import InputError
+from themetag.features.spaces import TfidfSpace
+from themetag.fingerprint import fingerprint
+from themetag.tuning.race import decide, portfolio
+from themetag.tuning.trials import screen_theme, tune_theme
+
+FEATURES = {"kind": "tfidf", "ngram_max": 1, "min_df": 1, "max_df": 1.0, "sublinear_tf": True, "max_features": None}
+LOGREG = {
+    "estimator": "logreg",
+    "max_trials": None,
+    "fixed": {"solver": "liblinear"},
+    "space": {
+        "C": {"type": "float", "low": 0.1, "high": 100.0, "log": True},
+        "class_weight": {"type": "categorical", "choices": [None, "balanced"]},
+    },
+    "portfolio": [{"C": 10, "class_weight": None}, {"C": 1, "class_weight": "balanced"}],
+}
+
+
+def test_decide_keeps_candidates_within_the_margin_and_says_why_the_others_stop():
+    out = decide({"a": 0.90, "b": 0.86, "c": 0.84, "d": 0.70}, 0.05)
+    assert out["a"] is None and out["b"] is None and out["c"] is not None and out["d"] is not None
+    assert "0.060 behind a (0.900)" in out["c"] and "tuning.race.margin 0.05" in out["c"]
+    assert decide({"a": 0.9, "b": 0.1}, None) == {"a": None, "b": None}  # racing off: everyone goes on
+    assert decide({"x": 0.8, "y": 0.8}, 0.0) == {"x": None, "y": None}  # a tie is never raced out
+
+
+def test_portfolio_is_cast_to_the_search_space_and_must_set_exactly_its_parameters():
+    points = portfolio("logreg", LOGREG)
+    assert points == [{"C": 10.0, "class_weight": None}, {"C": 1.0, "class_weight": "balanced"}]
+    assert all(isinstance(p["C"], float) for p in points)  # so Optuna's skip_if_exists sees a repeat
+    with pytest.raises(InputError, match=r"conf/families/logreg.yaml: portfolio entry 1 sets \['C'\]"):
+        portfolio("logreg", {**LOGREG, "portfolio": [{"C": 1.0}]})
+    assert portfolio("nb", {"space": {}, "portfolio": None}) == []
+
+
+@pytest.fixture(scope="module")
+def problem():
+    frame = pd.read_csv(ROOT / "data/train.csv", keep_default_na=False).head(400)
+    labels = pd.DataFrame({t: frame["Themes"].str.contains(t).astype(int) for t in ("price", "food")})
+    y = labels["price"].to_numpy()
+    fold = make_folds(labels, 4, 0)
+    space = TfidfSpace("tfidf", FEATURES)
+    return y, space.fold_matrices(space.fold_data(frame["Processed Text"].tolist(), fold, {}))
+
+
+def tuning(storage: str, n_trials: int = 6) -> dict:
+    return {
+        "n_trials": n_trials,
+        "timeout": None,
+        "storage": storage,
+        "pruner": "none",
+        "early_stop": {"min_precision": 1.01, "min_recall": 0.5},  # never met: every trial runs
+        "budget": None,
+    }
+
+
+def test_screen_then_tune_runs_the_portfolio_once_and_equals_one_uninterrupted_study(problem, tmp_path):
+    y, mats = problem
+    points = portfolio("logreg", LOGREG)
+    fp = fingerprint("race", LOGREG["space"])
+    raced = tuning(f"journal:{tmp_path}/raced.log")
+    screened = screen_theme("price", "logreg", LOGREG, y, raced, 0, fp, points, mats=mats)
+    assert screened["trials"] == 2 and screened["best_params"] in points
+    after = tune_theme("price", "logreg", LOGREG, y, raced, 0, fp, points, mats=mats)
+    assert after["trials_complete"] == 6 and after["trials_resumed"] == 2  # the portfolio is not run again
+    first_two = after["trials"].head(2)
+    assert first_two["params_C"].tolist() == [10.0, 1.0]  # the portfolio, in its order
+    assert first_two["params_class_weight"].fillna("none").tolist() == ["none", "balanced"]
+    alone = tune_theme("price", "logreg", LOGREG, y, tuning(f"journal:{tmp_path}/alone.log"), 0, fp, points, mats=mats)
+    # the same trials in the same order: a fresh clone, which runs screen and tune anew, gets the same study
+    assert alone["best_params"] == after["best_params"] and alone["best_value"] == after["best_value"]
+    assert alone["trials"]["value"].tolist() == after["trials"]["value"].tolist()
+    assert (alone["oof"] == after["oof"]).all()
+
+
+def test_a_costly_candidate_below_the_bar_stops_after_its_portfolio(problem, tmp_path):
+    y, mats = problem
+    points = portfolio("logreg", LOGREG)
+    fp = fingerprint("costly", LOGREG["space"])
+    out = tune_theme("price", "x", LOGREG, y, tuning(f"journal:{tmp_path}/c.log"), 0, fp, points, 2.0, mats=mats)
+    assert out["stop_reason"] == "raced_out" and out["trials_complete"] == 2 and len(out["oof"]) == len(y)
+    free = tune_theme("price", "x", LOGREG, y, tuning(f"journal:{tmp_path}/d.log"), 0, fp, points, -1.0, mats=mats)
+    assert free["stop_reason"] == "n_trials" and free["trials_complete"] == 6
