@@ -94,7 +94,7 @@ class VectorCache:
             pass
         return None
 
-    def lookup(self, keys: np.ndarray, width: int | None = None) -> tuple[np.ndarray | None, np.ndarray]:
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         """The cached vectors of ``keys`` (rows of misses left as zeros) and a mask of the hits."""
         found = np.zeros(len(keys), dtype=bool)
         out: np.ndarray | None = None
@@ -106,8 +106,6 @@ class VectorCache:
             if read is None:
                 continue
             skeys, svecs = read
-            if width is not None and svecs.shape[1] != width:
-                continue
             for j, k in enumerate(skeys.view(f"S{KEY_BYTES}").ravel().tolist()):
                 i = want.get(k)
                 if i is not None and not found[i]:
