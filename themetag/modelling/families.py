@@ -99,6 +99,18 @@ def build(
     return make_pipeline(SelectKBest(chi2, k=min(k, n_features) if n_features else k), model)
 
 
+def thread_safe(family_conf: dict, params: dict[str, Any], n_rows: int, n_features: int) -> bool:
+    """Whether fits of this family may run in threads side by side and give the bits they give
+    one at a time. Not so for liblinear's dual solvers: they shuffle with one process-wide
+    random generator, which two threads would share (a linear SVM picks the dual when a fold
+    has fewer rows than features, ``dual="auto"``). The others keep their randomness in their
+    own ``RandomState`` and release the GIL in their native loops."""
+    if family_conf["estimator"] != "linsvm":
+        return family_conf["estimator"] in ESTIMATORS
+    dual = {**(family_conf.get("fixed") or {}), **params}.get("dual", "auto")
+    return dual is False or (dual == "auto" and n_rows >= n_features)
+
+
 def fit_model(family_conf: dict, params: dict[str, Any], seed: int, X, y: np.ndarray):
     """``build`` and fit on ``X``, ``y``."""
     return build(family_conf, params, seed, X.shape[1], X.shape[0]).fit(X, y)

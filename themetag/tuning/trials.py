@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -15,9 +16,10 @@ import optuna
 from optuna.trial import TrialState
 
 from themetag.features.spaces import FoldMatrices
-from themetag.modelling.families import fit_model, score, suggest
+from themetag.modelling.families import fit_model, score, suggest, thread_safe
 from themetag.thresholds.pr_sweep import precision_first
 from themetag.tuning.budget import Budget, study_budget
+from themetag.tuning.processes import fold_threads
 from themetag.tuning.studies import (
     WORKER,
     Surplus,
@@ -57,12 +59,39 @@ def budget_of(family_conf: dict, tuning: dict, mats: FoldMatrices) -> Budget:
 
 def fold_scores(family_conf: dict, params: dict, y: np.ndarray, mats: FoldMatrices, seed: int, out: np.ndarray):
     """The one model-fitting fold loop: fit on fold k's training rows, score its held-out rows
-    into ``out``, and yield (k, the held-out rows, seconds), fold by fold, so a caller can stop."""
-    for k in range(mats.k):
+    into ``out``, and yield (k, the held-out rows, seconds), fold by fold, so a caller can stop.
+
+    With idle cores (``processes.fold_threads``) and a thread-safe family, folds are fitted a
+    few at a time in threads; they are still yielded in order, so a pruner sees the same
+    reports and the scores are the same bits.
+    """
+
+    def fit_fold(k: int) -> tuple[np.ndarray, float]:
         start = time.perf_counter()
         model = fit_model(family_conf, params, seed, mats.X_train[k], y[mats.train_idx[k]])
-        out[mats.valid_idx[k]] = score(model, mats.X_valid[k])
-        yield k, mats.valid_idx[k], time.perf_counter() - start
+        return score(model, mats.X_valid[k]), time.perf_counter() - start
+
+    shape = mats.X_train[0].shape
+    width = min(fold_threads(), mats.k) if thread_safe(family_conf, params, *shape) else 1
+    if width == 1:
+        chunks = ([fit_fold(k)] for k in range(mats.k))
+    else:
+        from threadpoolctl import threadpool_limits
+
+        limits = threadpool_limits(limits=1)  # one BLAS thread per fold thread: the cores are the threads'
+        pool = ThreadPoolExecutor(width)
+        chunks = (list(pool.map(fit_fold, range(s, min(s + width, mats.k)))) for s in range(0, mats.k, width))
+    try:
+        k = 0
+        for chunk in chunks:
+            for scores, seconds in chunk:
+                out[mats.valid_idx[k]] = scores
+                yield k, mats.valid_idx[k], seconds
+                k += 1
+    finally:
+        if width > 1:
+            pool.shutdown()
+            limits.restore_original_limits()
 
 
 def oof_scores(family_conf: dict, params: dict, y: np.ndarray, mats: FoldMatrices, seed: int) -> np.ndarray:
