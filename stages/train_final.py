@@ -23,6 +23,8 @@ threshold parameter, so editing a threshold never refits anything.
 
 from __future__ import annotations
 
+from functools import partial
+
 import joblib
 import numpy as np
 import pandas as pd
@@ -33,7 +35,8 @@ from themetag.errors import InputError, run_cli
 from themetag.features.featurizers import fit_featurizer, leaves
 from themetag.features.spaces import fold_indices, space_of
 from themetag.modelling.candidates import family_conf
-from themetag.modelling.families import fit_model
+from themetag.modelling.families import fit_model, thread_safe
+from themetag.modelling.parallel_fits import fit_all
 from themetag.pipeline import paths
 from themetag.pipeline.artifacts import load_embeddings, load_folds
 from themetag.pipeline.params import load_params
@@ -69,10 +72,14 @@ def main() -> None:
         cache = {f.key: vectors[f.key][rows] for top in member.values() for f in leaves(top) if hasattr(f, "encoder")}
         featurizers.append(member)
         matrices.append((rows, {name: f.transform(list(texts[rows]), cache) for name, f in member.items()}))
-    models = {}
+    jobs = []
     for theme, sel in selection.items():
         fam, y = family_conf(params, sel["family"], sel["space"]), labels[theme].to_numpy(dtype=int)
-        models[theme] = [fit_model(fam, sel["params"], sel["seed"], X[sel["space"]], y[rows]) for rows, X in matrices]
+        for m, (rows, X) in enumerate(matrices):
+            fit = partial(fit_model, fam, sel["params"], sel["seed"], X[sel["space"]], y[rows])
+            jobs.append(((theme, m), fit, thread_safe(fam, sel["params"], *X[sel["space"]].shape)))
+    fitted_models = fit_all(jobs, joblib.effective_n_jobs(params["tuning"]["n_jobs"]))
+    models = {theme: [fitted_models[theme, m] for m in range(len(matrices))] for theme in selection}
     final = {
         "mode": mode,
         "featurizers": featurizers,

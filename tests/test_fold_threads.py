@@ -87,3 +87,41 @@ def test_a_task_gets_the_cores_the_running_tasks_leave():
     # two workers on two cores: a task running beside another gets one; none ever gets more than two
     got = list(run_unordered(_threads_now, [()] * 6, mats, 2))
     assert len(got) == 6 and set(got) <= {1, 2}
+
+
+def test_models_fitted_side_by_side_match_one_at_a_time_and_dual_solvers_never_overlap(problem):
+    import threading
+    import time
+    from functools import partial
+
+    from themetag.modelling.families import fit_model
+    from themetag.modelling.parallel_fits import fit_all
+
+    y, mats = problem
+    running, overlaps, lock = [0], [0], threading.Lock()
+
+    def watched(fit):
+        with lock:
+            running[0] += 1
+            overlaps[0] = max(overlaps[0], running[0])
+        time.sleep(0.02)  # long enough that two lanes would meet
+        try:
+            return fit()
+        finally:
+            with lock:
+                running[0] -= 1
+
+    jobs = []
+    for family, (conf, params) in FAMILIES.items():
+        for k in range(mats.k):
+            X = mats.X_train[k]
+            fit = partial(fit_model, conf, params, 3, X, y[mats.train_idx[k]])
+            safe = thread_safe(conf, params, *X.shape)
+            jobs.append(((family, k), partial(watched, fit) if not safe else fit, safe))
+    one = fit_all(jobs, cores=1)
+    four = fit_all(jobs, cores=4)
+    assert list(four) == list(one)
+    for key, model in one.items():
+        X = mats.X_valid[key[1]]
+        assert np.array_equal(trials.score(model, X), trials.score(four[key], X)), key
+    assert overlaps[0] == 1  # the five dual fits ran in one lane
