@@ -13,19 +13,20 @@ import time
 
 import pandas as pd
 
-from themetag.atomic import write_json, write_with
+from themetag.atomic import read_json, write_json, write_with
 from themetag.errors import run_cli
+from themetag.features.spaces import FoldMatrices
 from themetag.modelling.candidates import Candidate, candidate
 from themetag.pipeline import paths
 from themetag.pipeline.artifacts import load_folds
 from themetag.pipeline.params import load_params
 from themetag.tuning.budget import Budget
 from themetag.tuning.processes import run_unordered
-from themetag.tuning.race import portfolio
+from themetag.tuning.race import decide, margin, portfolio, sampled_setups, theme_widening
 from themetag.tuning.run_progress import RunProgress, theme_weight
 from themetag.tuning.settled import race_bars, themes_to_tune
 from themetag.tuning.studies import study_setups
-from themetag.tuning.trials import budget_of, tune_theme
+from themetag.tuning.trials import budget_of, screen_theme, tune_theme
 
 
 def cut_note(plan: Budget) -> str:
@@ -40,6 +41,25 @@ def write_skipped(cand: Candidate) -> None:
     print(f"{cand.stage}: skipped ({cand.skip})")
 
 
+def costly_screen(
+    cand: Candidate, fam: dict, tuning: dict, points: list, mats: FoldMatrices, setups: list[tuple], sample: int
+) -> dict[str, str]:
+    """Theme -> why the costly candidate stops there: its portfolio on the screen's sample, more
+    than the widened margin below the best first-round screen value (``race.py``)."""
+    screened = read_json(paths.SCREEN)["themes"]
+    tasks = [(theme, cand.name, fam, y, tuning, seed, fp, points) for theme, y, seed, fp in setups]
+    ys = {theme: y for theme, y, _, _ in setups}
+    out = {}
+    for res in run_unordered(screen_theme, tasks, mats, tuning["n_jobs"]):
+        theme = res["theme"]
+        values = {c: r["best_value"] for c, r in screened.get(theme, {}).get("candidates", {}).items()}
+        values[cand.name] = res["best_value"]
+        why = decide(values, margin(tuning), theme_widening(tuning, values, ys[theme], sample))[cand.name]
+        if why is not None:
+            out[theme] = f"{why} (a sample of {sample} rows)"
+    return out
+
+
 def run(family: str, space: str) -> None:
     params = load_params()
     cand = candidate(params, family, space)
@@ -52,9 +72,19 @@ def run(family: str, space: str) -> None:
         print(f"{cand.stage} {theme}: not tuned, settled: {why}", flush=True)
     for theme, why in raced.items():
         print(f"{cand.stage} {theme}: not tuned, raced out: {why}", flush=True)
-    setups = [s for s in setups if s[0] in themes]
+    every, setups = setups, [s for s in setups if s[0] in themes]
     points = portfolio(family, fam)
     bars = race_bars(params, themes) if cand.costly else {}
+    if cand.costly and bars and points:
+        screen_mats, screen_setups, sample = sampled_setups(tuning, mats, every)  # the screen's very sample
+        screen_setups = [s for s in screen_setups if s[0] in themes]
+        if sample:  # large data: the costly portfolio races on the screen's sample, against its values
+            out = costly_screen(cand, fam, tuning, points, screen_mats, screen_setups, sample)
+            for theme, why in out.items():
+                print(f"{cand.stage} {theme}: not tuned, raced out: {why}", flush=True)
+            raced.update(out)
+            themes = [t for t in themes if t not in out]
+            setups, bars = [s for s in setups if s[0] in themes], {}
     tasks = [(theme, cand.name, fam, y, tuning, seed, fp, points, bars.get(theme)) for theme, y, seed, fp in setups]
     plans = {theme: budget_of(fam, tuning, mats) for theme in themes}
     fold, all_themes = load_folds()

@@ -90,3 +90,72 @@ def test_a_costly_candidate_below_the_bar_stops_after_its_portfolio(problem, tmp
     assert out["stop_reason"] == "raced_out" and out["trials_complete"] == 2 and len(out["oof"]) == len(y)
     free = tune_theme("price", "x", LOGREG, y, tuning(f"journal:{tmp_path}/d.log"), 0, fp, points, -1.0, mats=mats)
     assert free["stop_reason"] == "n_trials" and free["trials_complete"] == 6
+
+
+def test_the_sample_s_fold_matrices_are_the_full_ones_rows_renumbered(problem):
+    import numpy as np
+
+    from themetag.tuning.race import restrict, screen_sample
+
+    y, mats = problem
+    labels = np.column_stack([y, 1 - y])
+    assert screen_sample(labels, None, 0) is None and screen_sample(labels, len(y), 0) is None
+    rows = screen_sample(labels, 200, 0)
+    assert rows is not None and abs(len(rows) - 200) <= 2 and (np.diff(rows) > 0).all()
+    assert np.array_equal(rows, screen_sample(labels, 200, 0))  # seeded: every run races on the same rows
+    assert abs(y[rows].mean() - y.mean()) < 0.02  # stratified
+    sub = restrict(mats, rows)
+    assert sorted(np.concatenate(sub.valid_idx).tolist()) == list(range(len(rows)))
+    for k in range(mats.k):
+        assert not set(sub.train_idx[k]) & set(sub.valid_idx[k])
+        for idx, X, full_idx, full_X in (
+            (sub.train_idx[k], sub.X_train[k], mats.train_idx[k], mats.X_train[k]),
+            (sub.valid_idx[k], sub.X_valid[k], mats.valid_idx[k], mats.X_valid[k]),
+        ):
+            where = {r: i for i, r in enumerate(full_idx)}
+            picked = [where[rows[i]] for i in idx]  # each row keeps its own matrix row
+            assert (X != full_X[picked]).nnz == 0
+
+
+def test_the_margin_widens_with_the_sampling_error_of_the_leader():
+    from themetag.tuning.race import widening
+
+    assert widening(0.9, 30, 0.5) > 0.15  # 15-odd rows tagged: nobody can be raced out on that
+    assert 0.015 < widening(0.9, 2000, 0.5) < 0.025  # 1,100 rows tagged
+    assert widening(1.0, 40, 0.5) > 0.05  # a perfect precision on a few rows is not certain
+    out = decide({"a": 0.90, "b": 0.80}, 0.05, widen=0.06)
+    assert out["b"] is None
+    out = decide({"a": 0.90, "b": 0.78}, 0.05, widen=0.06)
+    assert "+ 0.060 sampling error" in out["b"]
+
+
+def test_on_large_data_the_screen_and_the_costly_race_run_on_a_sample_and_tuning_on_every_row(tmp_path):
+    """Real dvc on 400 rows with ``tuning.race.sample_rows=200``: the race is run on a sample in
+    studies of its own, so the tune stages start their studies on every row; a costly candidate
+    races on the same sample; a second repro runs nothing."""
+    import json
+
+    from harness.dvc_repo import DvcRepo
+
+    repo = DvcRepo(
+        tmp_path / "p",
+        train_rows=400,
+        test_rows=60,
+        overrides=[
+            "tuning.race.sample_rows=200",
+            "tuning.early_stop.min_precision=1.01",  # nothing settles: the forest runs on every theme
+            "models.costly=[rf]",
+            "models.spaces=[tfidf]",
+        ],
+    )
+    ran = repo.repro()
+    assert {"screen", "tune@logreg-tfidf", "tune_costly@rf-tfidf", "evaluate"} <= set(ran)
+    screen = json.loads((repo.path / "artifacts/screen/summary.json").read_text())
+    assert 198 <= screen["sample_rows"] <= 202
+    assert all(t["widening"] > 0.05 for t in screen["themes"].values())  # a few dozen positives per theme
+    tuned = json.loads((repo.path / "artifacts/tune/first/logreg-tfidf/summary.json").read_text())
+    assert tuned["themes"] and all(t["trials_resumed"] == 0 for t in tuned["themes"])  # not the sample's studies
+    forest = json.loads((repo.path / "artifacts/tune/costly/rf-tfidf/summary.json").read_text())
+    assert set(forest["raced_out"]) | {t["theme"] for t in forest["themes"]} == set(screen["themes"])
+    assert forest["raced_out"] and all("(a sample of" in why for why in forest["raced_out"].values())
+    assert repo.repro() == []

@@ -16,6 +16,13 @@ candidate's value by at most +0.03 (``bench/race_screen.py``), while the candida
 theme were 0.1 to 0.2 behind. A margin larger than what tuning can still add never drops a
 winner; a rank would drop the second of two close candidates.
 
+On large data (more training rows than ``tuning.race.sample_rows``) the screen runs on a seeded,
+multi-label-stratified sample of that many rows, in studies of their own, and each theme's
+margin is widened by twice the sampling error of the leader's precision there (``widening``):
+a theme with few positives in the sample races nobody out. The candidates that go on are tuned
+on every row, their portfolio first. Costly candidates then screen on the same sample, against
+the first round's screen values.
+
 Winners, thresholds and every reported figure still come from full out-of-fold scores of the
 tuned candidates, so the race changes what is spent, not how honest a figure is. The portfolio
 and the decisions depend on the data and the config only: two runs give the same race.
@@ -23,10 +30,14 @@ and the decisions depend on the data and the config only: two runs give the same
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import numpy as np
 
 from themetag.atomic import read_json
 from themetag.errors import InputError
+from themetag.features.spaces import FoldMatrices
 from themetag.pipeline import paths
 
 
@@ -56,19 +67,68 @@ def margin(tuning: dict) -> float | None:
     return None if value is None else float(value)
 
 
-def decide(values: dict[str, float], race_margin: float | None) -> dict[str, str | None]:
+def decide(values: dict[str, float], race_margin: float | None, widen: float = 0.0) -> dict[str, str | None]:
     """Per candidate of one theme: None when it goes on, else why it stops (its screen value is
-    more than ``race_margin`` below the best one's)."""
+    more than ``race_margin`` + ``widen`` below the best one's)."""
     if not values or race_margin is None:
         return dict.fromkeys(values)
     leader = max(values, key=lambda c: (values[c], c))
-    best = values[leader]
+    best, gap = values[leader], race_margin + widen
+    extra = f" + {widen:.3f} sampling error" if widen else ""
     return {
         c: None
-        if v >= best - race_margin
-        else f"screen {v:.3f}, {best - v:.3f} behind {leader} ({best:.3f}) > tuning.race.margin {race_margin}"
+        if v >= best - gap
+        else f"screen {v:.3f}, {best - v:.3f} behind {leader} ({best:.3f}) > tuning.race.margin {race_margin}{extra}"
         for c, v in values.items()
     }
+
+
+def sample_limit(tuning: dict) -> int | None:
+    """``tuning.race.sample_rows``: the screen's row limit, or None (every row)."""
+    value = (tuning.get("race") or {}).get("sample_rows")
+    return None if value is None else int(value)
+
+
+def screen_sample(labels: np.ndarray, limit: int | None, seed: int) -> np.ndarray | None:
+    """The rows the screen runs on, sorted: None (all of them) up to ``limit`` rows, else a
+    sample of ``limit`` rows stratified on every theme at once (``iterative-stratification``)."""
+    if limit is None or len(labels) <= limit:
+        return None
+    from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
+
+    split = MultilabelStratifiedShuffleSplit(
+        n_splits=1, train_size=limit, test_size=len(labels) - limit, random_state=seed
+    )
+    rows, _ = next(split.split(np.zeros(len(labels)), labels))
+    return np.sort(rows)
+
+
+def restrict(mats: FoldMatrices, rows: np.ndarray) -> FoldMatrices:
+    """The fold matrices of ``rows`` only, renumbered 0..len(rows)-1 (each fold keeps its own
+    featurizer, fitted on that fold's training rows: nothing from the held-out rows leaks)."""
+    n = sum(len(v) for v in mats.valid_idx)
+    pos = np.full(n, -1)
+    pos[rows] = np.arange(len(rows))
+    out = FoldMatrices([], [], [], [])
+    for k in range(mats.k):
+        for idx, X, to_idx, to_X in (
+            (mats.train_idx[k], mats.X_train[k], out.train_idx, out.X_train),
+            (mats.valid_idx[k], mats.X_valid[k], out.valid_idx, out.X_valid),
+        ):
+            keep = pos[idx] >= 0
+            to_idx.append(pos[idx[keep]])
+            to_X.append(X[np.flatnonzero(keep)])
+    return out
+
+
+def widening(leader_value: float, positives: int, min_recall: float) -> float:
+    """Twice the standard error of the leader's precision on the sample: it tags about
+    ``min_recall`` x ``positives`` / precision rows there (Agresti-Coull, so that a precision of
+    1.0 on a few rows is not taken as certain)."""
+    p = min(max(leader_value, 0.0), 1.0)
+    tagged = min_recall * positives / max(p, 0.05)
+    q = (p * tagged + 2) / (tagged + 4)
+    return 2 * math.sqrt(q * (1 - q) / (tagged + 4))
 
 
 def raced_out(candidate: str, themes: list[str]) -> dict[str, str]:
@@ -79,3 +139,27 @@ def raced_out(candidate: str, themes: list[str]) -> dict[str, str]:
     out = read_json(path).get("raced_out", [])
     why = f"more than tuning.race.margin behind the theme's best screen value ({paths.SCREEN})"
     return {t: why for t in themes if t in out}
+
+
+def sampled_setups(
+    tuning: dict, mats: FoldMatrices, setups: list[tuple]
+) -> tuple[FoldMatrices, list[tuple], int | None]:
+    """The screen's fold matrices and per theme (theme, y, seed, fingerprint): the sample's when
+    the data is larger than ``tuning.race.sample_rows``, in studies of their own (the sample's
+    rows are in their fingerprint); else the full ones, whose studies the tune stages resume.
+    Also the sample's size, or None."""
+    labels = np.column_stack([y for _, y, _, _ in setups])
+    rows = screen_sample(labels, sample_limit(tuning), int(tuning["seed"]))
+    if rows is None:
+        return mats, setups, None
+    from themetag.fingerprint import fingerprint
+
+    sub = [(theme, y[rows], seed, fingerprint(fp, "screen sample", rows)) for theme, y, seed, fp in setups]
+    return restrict(mats, rows), sub, len(rows)
+
+
+def theme_widening(tuning: dict, values: dict[str, float], y: np.ndarray, sample: int | None) -> float:
+    """The theme's widening of the margin: none on all rows, else ``widening`` of its leader."""
+    if sample is None or not values:
+        return 0.0
+    return widening(max(values.values()), int(y.sum()), float(tuning["early_stop"]["min_recall"]))
