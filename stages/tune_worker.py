@@ -21,6 +21,7 @@ from themetag.modelling.candidates import candidate
 from themetag.pipeline import paths
 from themetag.pipeline.params import load_params
 from themetag.tuning.processes import run_unordered
+from themetag.tuning.race import portfolio, search_tuning
 from themetag.tuning.settled import themes_to_tune
 from themetag.tuning.studies import make_storage, study_name, study_setups
 from themetag.tuning.trials import Objective, budget_of, make_pruner, run_trials
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> None:
         wait_for(paths.screen_file(cand.name), args.wait, "the screen stage's output (start `dvc repro` first)")
     # a costly pair skips settled themes, a first-round one those the screen raced it out of
     open_themes, _, _ = themes_to_tune(params, cand, [s[0] for s in setups])
+    rows = sum(len(v) for v in mats.valid_idx)
+    tuning = search_tuning(tuning, rows, portfolio(cand.family, fam), cand.costly)  # as the stage runs them
     tasks = [(cand.name, t, fam, y, tuning, seed, fp, args.wait) for t, y, seed, fp in setups if t in open_themes]
     for line in run_unordered(work, tasks, mats, args.n_jobs or tuning["n_jobs"]):
         print(line, flush=True)

@@ -129,10 +129,12 @@ def test_the_margin_widens_with_the_sampling_error_of_the_leader():
     assert "+ 0.060 sampling error" in out["b"]
 
 
-def test_on_large_data_the_screen_and_the_costly_race_run_on_a_sample_and_tuning_on_every_row(tmp_path):
-    """Real dvc on 400 rows with ``tuning.race.sample_rows=200``: the race is run on a sample in
-    studies of its own, so the tune stages start their studies on every row; a costly candidate
-    races on the same sample; a second repro runs nothing."""
+def test_on_large_data_the_race_runs_on_a_sample_and_the_candidates_that_go_on_run_their_portfolio_on_every_row(
+    tmp_path,
+):
+    """Real dvc on 400 rows with ``tuning.race.sample_rows=200``: the screen runs on a sample in
+    studies of its own; each first-round candidate that goes on runs its portfolio on every row
+    and stops there; a costly candidate races as on small data; a second repro runs nothing."""
     import json
 
     from harness.dvc_repo import DvcRepo
@@ -143,9 +145,11 @@ def test_on_large_data_the_screen_and_the_costly_race_run_on_a_sample_and_tuning
         test_rows=60,
         overrides=[
             "tuning.race.sample_rows=200",
-            "tuning.early_stop.min_precision=1.01",  # nothing settles: the forest runs on every theme
+            "tuning.n_trials=6",
+            "tuning.early_stop.min_precision=1.01",  # nothing settles: every study runs to its budget
             "models.costly=[rf]",
             "models.spaces=[tfidf]",
+            "families.rf.max_trials=2",
         ],
     )
     ran = repo.repro()
@@ -154,8 +158,11 @@ def test_on_large_data_the_screen_and_the_costly_race_run_on_a_sample_and_tuning
     assert 198 <= screen["sample_rows"] <= 202
     assert all(t["widening"] > 0.05 for t in screen["themes"].values())  # a few dozen positives per theme
     tuned = json.loads((repo.path / "artifacts/tune/first/logreg-tfidf/summary.json").read_text())
-    assert tuned["themes"] and all(t["trials_resumed"] == 0 for t in tuned["themes"])  # not the sample's studies
+    assert tuned["themes"]
+    for res in tuned["themes"]:  # the portfolio (4 settings), on every row: not the sample's studies
+        assert res["trials_resumed"] == 0 and res["budget"]["asked"] == 4
+        assert res["trials_complete"] + res["trials_pruned"] == 4
     forest = json.loads((repo.path / "artifacts/tune/costly/rf-tfidf/summary.json").read_text())
-    assert set(forest["raced_out"]) | {t["theme"] for t in forest["themes"]} == set(screen["themes"])
-    assert forest["raced_out"] and all("(a sample of" in why for why in forest["raced_out"].values())
+    assert {t["budget"]["asked"] for t in forest["themes"]} == {2}  # a costly candidate is not capped
+    assert not any("sample" in why for why in forest["raced_out"].values())
     assert repo.repro() == []

@@ -148,3 +148,27 @@ def test_package_markers_hold_no_code():
         tree = ast.parse(entry.read_text())
         rooted = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "themetag"]
         assert not rooted, f"{entry.name} imports from themetag's root; import the module that holds the name"
+
+
+def test_a_skipped_candidate_s_stage_imports_nothing_that_tunes(tmp_path):
+    """A third of the tune stages on the default config are skips (naive Bayes on embeddings, the
+    trees off TF-IDF); each one is a process, and importing scikit-learn, Optuna and pandas cost
+    it a second more than the skip itself."""
+    import shutil
+    import subprocess
+    import sys
+
+    from harness.dvc_repo import ROOT
+
+    shutil.copy(ROOT / "params.yaml", tmp_path)
+    code = (
+        "import sys; sys.argv = ['tune', '--family', 'nb', '--space', 'embeddings']\n"
+        "from stages.tune import main\nmain()\n"
+        "print(sorted({'sklearn', 'optuna', 'pandas'} & {m.split('.')[0] for m in sys.modules}))"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "tune@nb-embeddings: skipped (nb needs non-negative input" in out.stdout
+    assert out.stdout.strip().endswith("[]"), out.stdout
+    assert (tmp_path / "artifacts/tune/first/nb-embeddings/summary.json").exists()

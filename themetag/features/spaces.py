@@ -18,14 +18,16 @@ module does not import it, and an edit to the encoder reruns only the stages tha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from themetag.errors import InputError
 from themetag.fingerprint import fingerprint
+
+if TYPE_CHECKING:  # imported where a vectorizer is made: a stage that only reads the config starts faster
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 
 @dataclass
@@ -72,6 +74,8 @@ class Space:
 
 
 def make_vectorizer(conf: dict) -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         ngram_range=(1, int(conf["ngram_max"])),
         min_df=conf["min_df"],

@@ -7,29 +7,32 @@ would run an extra 5-fold fit on every fit, and a threshold on the margin ranks 
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.ensemble import AdaBoostClassifier, RandomForestClassifier
-from sklearn.feature_selection import SelectKBest, chi2
-from sklearn.linear_model import LogisticRegression
-from sklearn.naive_bayes import MultinomialNB
-from sklearn.pipeline import make_pipeline
-from sklearn.svm import LinearSVC
-from sklearn.tree import DecisionTreeClassifier
 
 from themetag.errors import InputError
 
 if TYPE_CHECKING:  # tagging (the slim install) scores with these models and has no Optuna
     import optuna
 
-ESTIMATORS: dict[str, type] = {
-    "logreg": LogisticRegression,
-    "linsvm": LinearSVC,
-    "nb": MultinomialNB,
-    "rf": RandomForestClassifier,
-    "adaboost": AdaBoostClassifier,
+# scikit-learn's classes by name, imported when a model is built: a stage that only reads the
+# config (a skipped candidate's) does not pay a second for importing every estimator
+ESTIMATORS: dict[str, str] = {
+    "logreg": "sklearn.linear_model:LogisticRegression",
+    "linsvm": "sklearn.svm:LinearSVC",
+    "nb": "sklearn.naive_bayes:MultinomialNB",
+    "rf": "sklearn.ensemble:RandomForestClassifier",
+    "adaboost": "sklearn.ensemble:AdaBoostClassifier",
 }
+
+
+def estimator_class(key: str) -> type:
+    module, _, name = ESTIMATORS[key].partition(":")
+    return getattr(import_module(module), name)
+
+
 _SEEDED = {"logreg", "linsvm", "rf", "adaboost"}
 # Every family takes sparse and dense input; these need it non-negative (naive Bayes models
 # counts). Chi2 feature selection (``select_k``) needs it too, whatever the estimator.
@@ -82,13 +85,15 @@ def build(
     if key in _SEEDED:
         kwargs.setdefault("random_state", seed)
     if key == "adaboost":
+        from sklearn.tree import DecisionTreeClassifier
+
         kwargs.setdefault("estimator", DecisionTreeClassifier(max_depth=1))
     cap = family_conf.get("max_rows")
     if cap is not None and key != "rf":
         raise InputError(f"conf/families ({key}): max_rows is for rf only (bootstrap samples); remove it")
     if cap is not None and n_rows is not None and n_rows > int(cap):
         kwargs["max_samples"] = int(cap)
-    model = ESTIMATORS[key](**kwargs)
+    model = estimator_class(key)(**kwargs)
     k = family_conf.get("select_k")
     if k is None:
         return model
@@ -96,6 +101,9 @@ def build(
         raise InputError(
             f"conf/families ({key}): select_k={k!r}; use a positive whole number, or null for all features"
         )
+    from sklearn.feature_selection import SelectKBest, chi2
+    from sklearn.pipeline import make_pipeline
+
     return make_pipeline(SelectKBest(chi2, k=min(k, n_features) if n_features else k), model)
 
 
