@@ -1,7 +1,7 @@
 """Cold `dvc repro` of two revisions of the project, alternated in one run: time, memory, quality.
 
     python -m bench.race_targets [--dataset mams_acsa|semeval25|goemotions] [--base REV] [--repeats 2]
-        [--only new|base]
+        [--only new|base] [--keep DIR]
 
 Each run is a fresh copy of that revision's project on the whole data set with the default config
 (no DVC cache, no Optuna storage, an empty vector cache), made by that revision's own
@@ -92,6 +92,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--new", default="WORKTREE", help="the new revision (default: the working tree)")
     parser.add_argument("--repeats", type=int, default=2, help="cold runs per side, alternated")
     parser.add_argument("--only", choices=("base", "new"), help="run one side only (no ratio)")
+    parser.add_argument("--keep", type=Path, help="keep each run's artifacts/ and metrics/ here (bench.race_regret)")
     args = parser.parse_args(argv)
     sides = [s for s in ("base", "new") if args.only in (None, s)]
     runs: dict[str, list[dict]] = {s: [] for s in sides}
@@ -104,6 +105,12 @@ def main(argv: list[str]) -> None:
                 run = cold_run(srcs[side], DATASETS[args.dataset], work)
                 print(f"{side} run {i + 1}: {run['seconds']:.1f}s, peak {run['peak_mb']:.0f} MB", flush=True)
                 runs[side].append(run)
+                if args.keep:
+                    for part in ("artifacts", "metrics"):
+                        big = shutil.ignore_patterns("embeddings", "features", "encoder", "*.joblib")
+                        shutil.copytree(
+                            work / "p" / part, args.keep / f"{side}-{i}" / part, ignore=big, dirs_exist_ok=True
+                        )
                 shutil.rmtree(work, ignore_errors=True)
     result: dict = {"dataset": args.dataset, "base": args.base, "new": args.new, "repeats": args.repeats}
     for side in sides:
