@@ -27,10 +27,11 @@ from themetag.atomic import write_json, write_text
 MARGINS = (0.0, 0.01, 0.02, 0.03, 0.05)
 
 
-def tuned_values(project: Path) -> tuple[dict[str, dict[str, float]], list[float]]:
-    """Per theme, each first-round candidate's best tuned value; and per study, its gain over
-    the best of its portfolio trials."""
+def tuned_values(project: Path) -> tuple[dict[str, dict[str, float]], list[float], dict[str, dict[str, float]]]:
+    """Per theme, each first-round candidate's best tuned value; per study, its gain over the
+    best of its portfolio trials; and per theme, each candidate's best portfolio value."""
     values: dict[str, dict[str, float]] = {}
+    portfolio: dict[str, dict[str, float]] = {}
     gains = []
     for summary in sorted((project / "artifacts/tune/first").glob("*/summary.json")):
         data = json.loads(summary.read_text())
@@ -42,9 +43,11 @@ def tuned_values(project: Path) -> tuple[dict[str, dict[str, float]], list[float
             trials = pd.read_csv(summary.parent / "trials" / f"{res['theme']}.csv")
             complete = trials[trials["state"] == "COMPLETE"]
             first = complete[complete["number"] < 4]  # every portfolio here has at most 4 points
+            if len(first):
+                portfolio.setdefault(res["theme"], {})[cand] = first["value"].max()
             if len(first) and len(complete) > len(first):
                 gains.append(res["best_value"] - first["value"].max())
-    return values, gains
+    return values, gains, portfolio
 
 
 def regret(screen: dict, tuned: dict[str, dict[str, float]], margin: float) -> dict[str, float]:
@@ -69,7 +72,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--name", default="run")
     args = parser.parse_args(argv)
     screen = json.loads((args.project / "artifacts/screen/summary.json").read_text())
-    tuned, gains = tuned_values(args.project)
+    tuned, gains, portfolio = tuned_values(args.project)
     survivors = sum(len(e["go_on"]) for e in screen["themes"].values())
     pairs = sum(len(e["candidates"]) for e in screen["themes"].values())
     rows, result = [], {"sample_rows": screen.get("sample_rows"), "survivors": survivors, "pairs": pairs}
@@ -86,6 +89,9 @@ def main(argv: list[str]) -> None:
         worst = max(loss, key=loss.get)
         rows.append([m, kept, f"{statistics.mean(loss.values()):.4f}", f"{loss[worst]:.4f} ({worst})"])
     result["tuning_gain"] = gains
+    # per theme: the best tuned value among the candidates, less the best their portfolios reached
+    theme_loss = {t: max(v.values()) - max(portfolio[t].values()) for t, v in tuned.items() if portfolio.get(t)}
+    result["portfolio_only_theme_loss"] = theme_loss
     md = (
         f"### Race regret, {args.name} (`python -m bench.race_regret`): screen on "
         f"{screen.get('sample_rows') or 'every'} rows; {survivors} of {pairs} (theme, candidate) pairs went on\n\n"
@@ -96,6 +102,12 @@ def main(argv: list[str]) -> None:
             f"\n\nWhat tuning added beyond the portfolio, {len(gains)} studies that ran past it: median "
             f"{statistics.median(gains):+.4f}, max {max(gains):+.4f}, share above 0.01: "
             f"{sum(g > 0.01 for g in gains) / len(gains):.0%}\n"
+        )
+    if theme_loss:
+        md += (
+            f"\nPer theme, the best value with no tuning beyond the portfolios, against the best tuned: mean loss "
+            f"{statistics.mean(theme_loss.values()):.4f}, max {max(theme_loss.values()):.4f} "
+            f"({max(theme_loss, key=theme_loss.get)}), over {len(theme_loss)} themes\n"
         )
     name = f"race_regret_{args.name}"
     write_json(Path(__file__).parent / f"results/{name}.json", result)

@@ -40,3 +40,18 @@ def test_gap_replay_counts_cuts_wrong_cuts_and_saved_time():
     assert r["saved_share"] == (5 + 1) / 10
     assert "rf on b" in r["wrong_cuts"][0] and "(selected)" in r["wrong_cuts"][0]
     assert replay(studies, after=1, allowance=0.5)["cut"] == 0
+
+
+def test_race_regret_counts_what_a_narrower_margin_would_have_lost():
+    from bench.race_regret import regret
+
+    screen = {
+        "themes": {
+            "a": {"candidates": {"x": {"best_value": 0.80}, "y": {"best_value": 0.78}}, "widening": 0.0},
+            "b": {"candidates": {"x": {"best_value": 0.50}, "y": {"best_value": 0.49}}, "widening": 0.02},
+        }
+    }
+    tuned = {"a": {"x": 0.81, "y": 0.83}, "b": {"x": 0.50, "y": 0.55}}
+    # margin 0: on a only x goes on (0.02 behind loses y's 0.83); on b the widening keeps y
+    assert regret(screen, tuned, 0.0) == {"a": 0.83 - 0.81, "b": 0.0}
+    assert regret(screen, tuned, 0.03) == {"a": 0.0, "b": 0.0}
