@@ -22,7 +22,7 @@ from themetag.modelling.candidates import candidates
 from themetag.pipeline import paths
 from themetag.pipeline.params import load_params
 from themetag.tuning.processes import run_unordered
-from themetag.tuning.race import decide, margin, portfolio, sampled_setups, theme_widening
+from themetag.tuning.race import decide, margin, portfolio, sampled_setups, setups_sample, theme_widening
 from themetag.tuning.studies import study_setups
 from themetag.tuning.trials import screen_theme
 
@@ -34,7 +34,7 @@ def main() -> None:
     spent: dict[str, float] = {}
     order: list[str] = []
     grid = [c for c in candidates(params) if not c.costly]
-    sample, ys = None, {}
+    sample, ys, rows, drawn = None, {}, None, False
     for cand in grid:
         if cand.skip:
             continue
@@ -44,7 +44,9 @@ def main() -> None:
         if not points:  # no evidence to race on: the candidate goes on everywhere
             print(f"screen {cand.name}: families.{cand.family} has no portfolio, so it is never raced out")
             continue
-        mats, setups, sample = sampled_setups(tuning, mats, setups)
+        if not drawn:  # the sample depends on the labels only: drawn once, for every candidate
+            rows, drawn = setups_sample(tuning, setups), True
+        mats, setups, sample = sampled_setups(rows, mats, setups)
         ys = {theme: y for theme, y, _, _ in setups}
         order = order or [theme for theme, *_ in setups]
         tasks = [(theme, cand.name, fam, y, tuning, seed, fp, points) for theme, y, seed, fp in setups]

@@ -144,15 +144,19 @@ def raced_out(candidate: str, themes: list[str]) -> dict[str, str]:
     return {t: why for t in themes if t in out}
 
 
-def sampled_setups(
-    tuning: dict, mats: FoldMatrices, setups: list[tuple]
-) -> tuple[FoldMatrices, list[tuple], int | None]:
-    """The screen's fold matrices and per theme (theme, y, seed, fingerprint): the sample's when
-    the data is larger than ``tuning.race.sample_rows``, in studies of their own (the sample's
-    rows are in their fingerprint); else the full ones, whose studies the tune stages resume.
-    Also the sample's size, or None."""
+def setups_sample(tuning: dict, setups: list[tuple]) -> np.ndarray | None:
+    """``screen_sample`` of the themes' labels in ``setups`` (the same rows for every candidate)."""
     labels = np.column_stack([y for _, y, _, _ in setups])
-    rows = screen_sample(labels, sample_limit(tuning), int(tuning["seed"]))
+    return screen_sample(labels, sample_limit(tuning), int(tuning["seed"]))
+
+
+def sampled_setups(
+    rows: np.ndarray | None, mats: FoldMatrices, setups: list[tuple]
+) -> tuple[FoldMatrices, list[tuple], int | None]:
+    """The screen's fold matrices and per theme (theme, y, seed, fingerprint): the sample's
+    (``rows``, from ``setups_sample``) when the data is larger than ``tuning.race.sample_rows``,
+    in studies of their own (the sample's rows are in their fingerprint); else the full ones,
+    whose studies the tune stages resume. Also the sample's size, or None."""
     if rows is None:
         return mats, setups, None
     from themetag.fingerprint import fingerprint

@@ -293,10 +293,9 @@ def tune_theme(
     resumed = finished(study.get_trials(deepcopy=False))
     objective = Objective(family_conf, y, mats, tuning, seed, budget)
     reason = None
-    if bar is not None and points:
-        first = min(len(points), budget)
-        objective.budget = first
-        reason = run_trials(study, objective, first, tuning.get("timeout"), wait=True)
+    if bar is not None and points:  # points are already cut to the budget
+        objective.budget = len(points)
+        reason = run_trials(study, objective, len(points), tuning.get("timeout"), wait=True)
         if reason == "n_trials" and best_complete(study.get_trials(deepcopy=False)).value < bar:
             reason = "raced_out"
         elif reason == "n_trials":
