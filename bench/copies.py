@@ -22,6 +22,7 @@ def default_copy(path: Path, data_dir: Path, overrides: list[str]) -> DvcRepo:
         tuning="default",
         data_dir=data_dir,
         overrides=overrides,
+        one_encoder=False,
     )
 
 

@@ -37,8 +37,9 @@ DATASETS = {
 MAKE_COPY = (  # with the revision's own helper: harness/ now, tests/ in revisions before it
     "import sys; from pathlib import Path\n"
     "try:\n    from harness.dvc_repo import DvcRepo\nexcept ImportError:\n    from tests.dvc_repo import DvcRepo\n"
-    "DvcRepo(Path(sys.argv[1]), train_rows=None, test_rows=None, families='default', tuning='default', "
-    "data_dir=Path(sys.argv[2]))"
+    "kw = dict(train_rows=None, test_rows=None, families='default', tuning='default', data_dir=Path(sys.argv[2]))\n"
+    "try:\n    DvcRepo(Path(sys.argv[1]), one_encoder=False, **kw)\n"
+    "except TypeError:  # revisions before model: auto had no such argument\n    DvcRepo(Path(sys.argv[1]), **kw)"
 )
 
 
@@ -57,6 +58,7 @@ def cold_run(src: Path, data_dir: Path, work: Path) -> dict:
     """One cold `dvc repro` of the project in ``src`` on ``data_dir``; its figures."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["THEMETAG_VECTOR_CACHE"] = str(work / "vector-cache")  # empty: a cold run encodes every text
+    env["THEMETAG_ENCODER_CACHE"] = str(work / "encoder-cache")  # and fetches every encoder it builds
     subprocess.run([sys.executable, "-c", MAKE_COPY, str(work / "p"), str(data_dir)], cwd=src, env=env, check=True)
     env.update(DVC_NO_ANALYTICS="1", DVC_NO_UPDATER="1")
     seconds, stages, peak_mb, _ = staged_run(["dvc", "repro"], work / "p", env)

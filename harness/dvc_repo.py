@@ -15,6 +15,8 @@ import yaml
 from themetag.pipeline.compose import _set
 
 ROOT = Path(__file__).resolve().parents[1]
+# Tests never download all-mpnet-base-v2: `model: auto` chooses among the built-in encoder alone.
+ONE_ENCODER = "encoder_probe.candidates=[{model: all-MiniLM-L6-v2, max_tokens: 256}]"
 
 
 def slice_csv(src: Path, dst: Path, rows: int | None) -> None:
@@ -46,7 +48,9 @@ class DvcRepo:
         data_dir: Path = ROOT / "data",
         files: dict[str, str] | None = None,
         overrides: list[str] | None = None,
+        one_encoder: bool = True,
     ):
+        """``one_encoder``: ``ONE_ENCODER`` before ``overrides`` (False: the project's candidates)."""
         self.path = path
         for name in ("stages", "themetag", "conf"):
             shutil.copytree(ROOT / name, path / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -57,7 +61,8 @@ class DvcRepo:
         slice_csv(data_dir / "test.csv", path / "data/test.csv", test_rows)
         for rel, content in (files or {}).items():
             (path / rel).write_text(content)
-        write_overrides(path / "conf", [f"tuning={tuning}", f"models={families}", *(overrides or [])])
+        first = [f"tuning={tuning}", f"models={families}", *([ONE_ENCODER] if one_encoder else [])]
+        write_overrides(path / "conf", [*first, *(overrides or [])])
         self.env = _env()
         self.run("git", "init", "-q")
         self.run("git", "config", "user.email", "test@example.com")

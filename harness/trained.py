@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from harness.dvc_repo import ROOT, slice_csv
+from harness.dvc_repo import ONE_ENCODER, ROOT, slice_csv
 
 
 def run_stages(overrides: list[str], review: bool = True) -> None:
@@ -17,6 +17,7 @@ def run_stages(overrides: list[str], review: bool = True) -> None:
     from stages import (
         compose,
         embed,
+        encoder_probe,
         evaluate,
         expand_labels,
         features,
@@ -34,6 +35,7 @@ def run_stages(overrides: list[str], review: bool = True) -> None:
     models = yaml.safe_load(Path("params.yaml").read_text())["models"]
     expand_labels.main()
     folds.main()
+    encoder_probe.main()
     embed.main()
     for space in models["spaces"]:
         features.main(["--space", space])
@@ -65,7 +67,13 @@ def train_slice(
     os.chdir(path)
     try:
         run_stages(
-            ["tuning=smoke", f"models.families={families}", f"models.costly={costly}", f"models.spaces={spaces}"]
+            [
+                "tuning=smoke",
+                f"models.families={families}",
+                f"models.costly={costly}",
+                f"models.spaces={spaces}",
+                ONE_ENCODER,
+            ]
         )
     finally:
         os.chdir(old)

@@ -15,23 +15,22 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from pathlib import Path
 
 import onnx
 
 from themetag.atomic import atomic_path, write_json
 from themetag.errors import run_cli
 from themetag.features.encoder import BUILT_MODELS, ENCODER_DIR, sha256_of
-from themetag.features.encoder_source import SOURCES, fetch
+from themetag.features.encoder_choice import models_needed
+from themetag.features.encoder_source import SOURCES, cache_root, fetch
 from themetag.features.mpnet_onnx import MPNetConfig, build, load_weights, quantize
-from themetag.features.spaces import needs_encoders
 from themetag.pipeline.params import load_params
 
 
 def build_one(name: str, settings: dict) -> dict:
     """Fetch, build and (optionally) quantize ``name`` into ``artifacts/encoder/<name>/``."""
     started = time.perf_counter()
-    source = fetch(name, Path(settings["cache"]))
+    source = fetch(name, cache_root(settings.get("cache")))
     config = MPNetConfig.from_json(json.loads((source / "config.json").read_text(encoding="utf-8")))
     model = build(load_weights(source / "model.safetensors"), config)
     if settings.get("quantize"):
@@ -54,8 +53,8 @@ def build_one(name: str, settings: dict) -> dict:
 
 
 def main() -> None:
-    params = load_params()
-    names = list(dict.fromkeys(conf["model"] for conf in needs_encoders(params)))
+    params = load_params(resolve=False)  # before the probe: `auto` stands for every candidate
+    names = models_needed(params)
     to_build = [n for n in names if n in BUILT_MODELS]
     for stale in ENCODER_DIR.glob("*") if ENCODER_DIR.is_dir() else []:
         if stale.is_dir() and stale.name not in to_build:

@@ -21,10 +21,12 @@ import pandas as pd
 from themetag.atomic import read_json, write_json, write_text, write_with
 from themetag.errors import run_cli
 from themetag.features.encoder import sha256_of
+from themetag.features.encoder_choice import theme_encoders
 from themetag.features.vector_cache import default_root
 from themetag.pipeline import paths
 from themetag.pipeline.params import load_params
 from themetag.reporting.check_first import check_first
+from themetag.reporting.encoder_note import encoder_section
 from themetag.reporting.model_card import model_card
 from themetag.reporting.recall_audit import recall_audit
 from themetag.reporting.results_table import audit_section, results_table
@@ -64,10 +66,12 @@ def main() -> None:
     else:
         paths.PR_TEST_DIR.mkdir(parents=True, exist_ok=True)
         write_with(paths.TEST_SCORES, lambda p: pd.DataFrame(columns=themes).to_csv(p, index=False))
+    encoders = theme_encoders(params, tagger.spaces)
     for split in metrics.values():
         for t, m in split["themes"].items():
             m["model"] = tagger.families[t]
             m["space"] = tagger.spaces[t]
+            m["encoder"] = encoders[t]
             m["threshold"] = json_threshold(thresholds[t])
             m["met_target"] = chosen[t]["met_target"]
             m["below_min_precision"] = chosen[t].get("below_min_precision", False)
@@ -77,7 +81,9 @@ def main() -> None:
     metrics["warnings"] = warnings
     write_json(paths.METRICS_JSON, metrics)
     data = {"sha256": sha256_of(paths.LABELS), "rows": len(labels)}
-    card = model_card(read_json(paths.BUNDLE_MANIFEST), metrics, chosen, data, params)
+    probe = read_json(paths.ENCODER_PROBE_METRICS) if paths.ENCODER_PROBE_METRICS.is_file() else None
+    section = encoder_section(encoders, tagger.spaces, probe)
+    card = model_card(read_json(paths.BUNDLE_MANIFEST), metrics, chosen, data, params, section)
     write_text(paths.MODEL_CARD, card)
     head = "# Results\n\n" + ("**Check first:**\n\n" + "\n".join(warnings) + "\n\n" if warnings else "")
     table = head + results_table(metrics, chosen, tagger.families, tagger.spaces) + audit_section(metrics)

@@ -199,18 +199,19 @@ def test_one_encode_and_one_tfidf_transform_per_chunk(trained, monkeypatch):
 def test_two_encoders_are_each_run_once_and_each_space_gets_its_own_vectors(tmp_path, monkeypatch):
     """Two embeddings spaces on different encoder settings (here MiniLM at 256 and at 16 word
     pieces, so no download is needed): one file each, and each space slices its own."""
-    from harness.dvc_repo import slice_csv
-    from stages import build_encoder, compose, embed, expand_labels, features, folds
+    from harness.dvc_repo import ONE_ENCODER, slice_csv
+    from stages import build_encoder, compose, embed, encoder_probe, expand_labels, features, folds
 
     shutil.copytree(ROOT / "conf", tmp_path / "conf")
     (tmp_path / "data").mkdir()
     slice_csv(ROOT / "data/train.csv", tmp_path / "data/train.csv", 200)
     monkeypatch.chdir(tmp_path)
     short = "{kind: embeddings, model: all-MiniLM-L6-v2, max_tokens: 16, batch_size: 32, device: cpu}"
-    compose.main(["models.spaces=[embeddings,short,tfidf_embeddings]", f"+features.short={short}"])
+    compose.main(["models.spaces=[embeddings,short,tfidf_embeddings]", f"+features.short={short}", ONE_ENCODER])
     expand_labels.main()
     folds.main()
     build_encoder.main()
+    encoder_probe.main()
     assert json.loads((tmp_path / "artifacts/encoder/build.json").read_text()) == {
         "models": ["all-MiniLM-L6-v2"],
         "built": {},

@@ -168,7 +168,7 @@ def test_a_built_encoder_that_is_not_built_is_one_line(tmp_path, monkeypatch):
     assert "dvc repro encoder" in str(err.value) and "\n" not in str(err.value)
 
 
-def test_the_encoder_stage_builds_nothing_for_the_default(tmp_path, monkeypatch):
+def test_the_encoder_stage_builds_nothing_when_the_built_in_encoder_is_pinned(tmp_path, monkeypatch):
     import json
 
     import yaml
@@ -177,12 +177,15 @@ def test_the_encoder_stage_builds_nothing_for_the_default(tmp_path, monkeypatch)
     from stages import build_encoder
 
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    monkeypatch.setenv("THEMETAG_ENCODER_CACHE", str(tmp_path / "weights"))
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["features"]["embeddings"]["model"] = "all-MiniLM-L6-v2"
+    params["features"]["tfidf_embeddings"]["parts"]["embeddings"]["model"] = "all-MiniLM-L6-v2"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     build_encoder.main()
     record = json.loads((tmp_path / "artifacts/encoder/build.json").read_text())
-    model = yaml.safe_load((ROOT / "params.yaml").read_text())["features"]["embeddings"]["model"]
-    assert record == {"models": [model], "built": {}}
-    assert not (tmp_path / ".encoder_cache").exists()  # nothing fetched
+    assert record == {"models": ["all-MiniLM-L6-v2"], "built": {}}
+    assert not (tmp_path / "weights").exists()  # nothing fetched
 
 
 def test_quantize_leaves_the_float_model_as_it_was(tiny):

@@ -53,6 +53,11 @@ def sha256_of(path: Path) -> str:
 
 def resolve_model(model: str) -> ModelFiles:
     """The ONNX file and tokenizer of ``model``; one-line error when either is missing."""
+    if model == "auto":
+        raise InputError(
+            f"features.embeddings.model=auto: no encoder chosen yet ({paths.ENCODER_CHOICE} is missing); "
+            "run `dvc repro encoder_probe`"
+        )
     if model in BUILTIN_MODELS:
         package, tokenizer = BUILTIN_MODELS[model]
         try:

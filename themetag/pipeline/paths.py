@@ -9,6 +9,9 @@ FOLDS = ARTIFACTS / "folds.json"
 TEXTS = ARTIFACTS / "texts.csv"
 DECISIONS = ARTIFACTS / "decisions.csv"  # the review ledger's decisions, normalised
 EMBEDDINGS = ARTIFACTS / "embeddings"  # one .npy per encoder the spaces use, and index.json
+ENCODER_CHOICE = (
+    ARTIFACTS / "encoder_choice.json"
+)  # (also params.ENCODER_CHOICE) the encoder_probe stage's choice for `model: auto`
 ENCODER_DIR = ARTIFACTS / "encoder"  # encoders the encoder stage builds (all-mpnet-base-v2), and build.json
 FEATURES_DIR = ARTIFACTS / "features"
 TUNE_DIR = ARTIFACTS / "tune"
@@ -31,6 +34,7 @@ THEME_REPORT = METRICS / "themes.json"
 THEME_REPORT_MD = METRICS / "themes.md"
 TUNING_METRICS = METRICS / "tuning.json"
 ENCODING_METRICS = METRICS / "encoding.json"
+ENCODER_PROBE_METRICS = METRICS / "encoder_probe.json"  # the probe's figures per theme and encoder
 METRICS_JSON = METRICS / "metrics.json"
 RESULTS_MD = METRICS / "results.md"
 LABEL_REVIEW = METRICS / "label_review.csv"

@@ -15,8 +15,11 @@ from tabulate import tabulate
 from themetag.reporting.check_first import flagged_themes
 
 
-def model_card(manifest: dict, metrics: dict, chosen: dict, data: dict, params: dict) -> str:
-    """``data``: ``sha256`` and ``rows`` of the training labels the bundle was fitted on."""
+def model_card(
+    manifest: dict, metrics: dict, chosen: dict, data: dict, params: dict, encoder_lines: list[str] | None = None
+) -> str:
+    """``data``: ``sha256`` and ``rows`` of the training labels the bundle was fitted on; ``encoder_lines``:
+    the sentence-encoder section (``encoder_note.encoder_section``)."""
     has_test = "test" in metrics
     rows = []
     for t in manifest["themes"]:
@@ -55,6 +58,7 @@ def model_card(manifest: dict, metrics: dict, chosen: dict, data: dict, params: 
         "every fold, so it can be slightly optimistic). "
         + ("`test`: data/test.csv, which no choice saw." if has_test else "No test set was given."),
         "",
+        *(encoder_lines or []),
         "## Known limits",
         "",
     ]

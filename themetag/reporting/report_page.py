@@ -58,12 +58,20 @@ def moved(previous: dict, current: dict) -> list[str]:
 
 
 def changed_choices(previous: dict, current: dict) -> list[str]:
-    """Themes whose selected family or space changed."""
+    """Themes whose selected family, space or sentence encoder changed (the encoder compared only
+    where both runs recorded one)."""
     before, now = previous.get("cv", {}).get("themes", {}), current["cv"]["themes"]
+
+    def choice(m: dict, encoder: bool) -> str:
+        enc = m.get("encoder") if encoder else None
+        return f"{m.get('model')} on {m.get('space')}" + (f" ({enc})" if enc and enc != "none" else "")
+
     out = []
     for t, m in now.items():
-        if t in before and (before[t].get("model"), before[t].get("space")) != (m["model"], m["space"]):
-            out.append(f"{t}: {before[t].get('model')} on {before[t].get('space')} → {m['model']} on {m['space']}")
+        if t in before:
+            both = "encoder" in before[t] and "encoder" in m
+            if choice(before[t], both) != choice(m, both):
+                out.append(f"{t}: {choice(before[t], both)} → {choice(m, both)}")
     return out
 
 
@@ -104,11 +112,14 @@ def report_markdown(
     table: str,
     weak: list[str],
     changes: list[str] | None,
+    encoders: list[str] | None = None,
 ) -> str:
-    """``changes`` is None when there is no committed metrics.json to compare with."""
+    """``changes`` is None when there is no committed metrics.json to compare with; ``encoders``:
+    the sentence-encoder section (``encoder_note.encoder_section``)."""
     out = ["# Report", ""]
     out += ["**Check first:**", "", *check, ""] if check else ["Check first: nothing to flag.", ""]
     out += ["## Results", "", table.rstrip(), ""]
+    out += encoders or []
     if weak:
         out += ["## Where to look next", "", *weak, ""]
     out += ["## Since the last commit", ""]

@@ -1,0 +1,47 @@
+"""``model: auto``: which sentence encoder an embeddings space uses, decided per data set.
+
+An embeddings space whose ``model`` is ``auto`` (the default, ``conf/features/embeddings.yaml``)
+takes the encoder the ``encoder_probe`` stage chose among ``encoder_probe.candidates``
+(``themetag/features/encoder_probe.py``) and wrote to ``artifacts/encoder_choice.json``.
+``load_params`` (``themetag/pipeline/params.py``) puts that choice in place of ``auto``, so every stage after the probe (and every
+fingerprint of a study) sees a plain model name; before the probe, ``auto`` stays, and using it
+stops with a line that says to run the probe.
+"""
+
+from __future__ import annotations
+
+from themetag.features.spaces import needs_encoders, space_of
+from themetag.pipeline.params import AUTO, embedding_confs
+
+
+def listed_auto(params: dict) -> dict | None:
+    """The first ``auto`` embeddings conf among the spaces ``models.spaces`` lists, or None."""
+    for name in params.get("models", {}).get("spaces", []):
+        for conf in embedding_confs(params.get("features", {}).get(name)):
+            if conf.get("model") == AUTO:
+                return conf
+    return None
+
+
+def candidate_confs(params: dict, auto_conf: dict) -> list[dict]:
+    """``encoder_probe.candidates`` as full encoder settings (batch size and device from the
+    ``auto`` space): the cheapest first, which the others must beat."""
+    cands = (params.get("encoder_probe") or {}).get("candidates") or []
+    return [{**auto_conf, "model": str(c["model"]), "max_tokens": int(c["max_tokens"])} for c in cands]
+
+
+def theme_encoders(params: dict, spaces: dict[str, str]) -> dict[str, str]:
+    """Theme -> ``model@max_tokens`` of the encoder(s) its selected space runs, or ``none``."""
+    out = {}
+    for theme, space in spaces.items():
+        confs = space_of(params, space).encoders()
+        out[theme] = " + ".join(f"{c['model']}@{c['max_tokens']}" for c in confs) or "none"
+    return out
+
+
+def models_needed(params: dict) -> list[str]:
+    """Every model the listed spaces may encode with: ``auto`` stands for each candidate."""
+    names: list[str] = []
+    for conf in needs_encoders(params):
+        names += [c["model"] for c in candidate_confs(params, conf)] if conf.get("model") == AUTO else [conf["model"]]
+    return list(dict.fromkeys(names))
