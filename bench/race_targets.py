@@ -94,6 +94,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--new", default="WORKTREE", help="the new revision (default: the working tree)")
     parser.add_argument("--repeats", type=int, default=2, help="cold runs per side, alternated")
     parser.add_argument("--only", choices=("base", "new"), help="run one side only (no ratio)")
+    parser.add_argument("--name", help="results file name (default race_targets_<dataset>)")
     parser.add_argument("--keep", type=Path, help="keep each run's artifacts/ and metrics/ here (bench.race_regret)")
     args = parser.parse_args(argv)
     sides = [s for s in ("base", "new") if args.only in (None, s)]
@@ -134,7 +135,7 @@ def main(argv: list[str]) -> None:
         for s in sides
     ]
     md = (
-        f"### {args.dataset}: cold `dvc repro` of {args.base} and {args.new}, {args.repeats} run(s) per side, "
+        f"### {args.dataset}: cold `dvc repro` of {args.base} and {args.new} (empty DVC, Optuna, vector and encoder caches), {args.repeats} run(s) per side, "
         "alternated (`python -m bench.race_targets`)\n\n"
     )
     md += tabulate(rows, ["revision", "median seconds", "peak MB", "test macro P / R"], tablefmt="github") + "\n"
@@ -168,7 +169,7 @@ def main(argv: list[str]) -> None:
             top, ["stage", "seconds"], "github", floatfmt=".1f"
         )
         md += "\n"
-    name = f"race_targets_{args.dataset}"
+    name = args.name or f"race_targets_{args.dataset}"
     write_json(ROOT / f"bench/results/{name}.json", result)
     write_text(ROOT / f"bench/results/{name}.md", md)
     print(md)
