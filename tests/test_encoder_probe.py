@@ -16,7 +16,7 @@ import yaml
 from harness.dvc_repo import DvcRepo
 from themetag.errors import InputError
 from themetag.features.encoder_choice import candidate_confs, listed_auto, models_needed
-from themetag.features.encoder_probe import MIN_POSITIVES, decide, gain, probe, theme_ap
+from themetag.features.encoder_probe import MIN_POSITIVES, decide, gain, probe, themes_ap
 from themetag.features.encoder_source import SOURCES, cache_root, default_cache, fetch
 from themetag.pipeline.params import load_params, resolve_auto
 from themetag.reporting.encoder_note import encoder_section
@@ -58,17 +58,20 @@ def test_a_gain_pays_only_when_large_enough_and_shared_by_the_themes():
     assert decide({"b": steady, "c": gain([0.5, 0.6, 0.7, 0.4], [0.6, 0.7, 0.8, 0.5])}, 0.02)[0] == "c"
 
 
-def test_theme_ap_is_out_of_fold_and_a_rare_theme_does_not_vote():
+def test_themes_ap_is_out_of_fold_and_a_rare_theme_does_not_vote():
     rng = np.random.default_rng(0)
     y = np.r_[np.ones(40, int), np.zeros(160, int)]
     fold = np.arange(200) % 5
     signal = np.c_[y + rng.normal(0, 0.3, 200), rng.normal(size=(200, 3))]
-    noise = rng.normal(size=(200, 4))
-    assert theme_ap(signal, y, fold) > 0.85
-    assert theme_ap(noise, y, fold) < 0.45  # chance is 0.2: no leak of the validation rows
+    noise = rng.normal(size=(200, 40))  # as many columns as a fold's positives: fits them, ranks nothing
     rare = np.zeros(200, int)
     rare[: MIN_POSITIVES - 1] = 1
-    assert math.isnan(theme_ap(signal, rare, fold))
+    one_fold = np.zeros(200, int)
+    one_fold[fold == 0] = 1  # every positive in one fold: that fold's training rows have none
+    labels = np.c_[y, rare, one_fold]
+    good, too_rare, unlearnable = themes_ap(signal, labels, fold)
+    assert good > 0.85 and math.isnan(too_rare) and math.isnan(unlearnable)
+    assert themes_ap(noise, labels, fold)[0] < 0.45  # chance is 0.2: no leak of the validation rows
 
 
 def test_probe_picks_the_candidate_whose_vectors_carry_the_themes():

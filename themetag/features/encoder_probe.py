@@ -8,7 +8,7 @@ measured, per data set:
 
 1. ``encoder_probe.rows`` training rows, stratified on every theme at once (the race's sampler);
 2. each candidate encodes them (into the vector cache, so the ``embed`` stage reuses them);
-3. per theme, a logistic regression (C from a two-point grid, balanced classes) scores every
+3. per theme, a linear model (ridge regression, alpha from a two-point grid) scores every
    sampled row out of fold, on the project's own folds; its average precision is the figure.
    Average precision ranks without a threshold: on a sample, the rule's precision at one
    recall would swing more than the gains it should detect;
@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 MIN_POSITIVES = 10  # a theme's positives in the sample for it to vote (2 per fold of 5)
-C_GRID = (1.0, 10.0)
+ALPHAS = (1.0, 10.0)
 Z_ONE_SIDED = 1.645  # 95% one-sided
 
 
@@ -36,25 +36,33 @@ def label(conf: dict) -> str:
     return f"{conf['model']}@{conf['max_tokens']}"
 
 
-def theme_ap(vectors: np.ndarray, y: np.ndarray, fold: np.ndarray) -> float:
-    """Best out-of-fold average precision over ``C_GRID``; NaN when the theme cannot vote."""
-    from sklearn.linear_model import LogisticRegression
+def themes_ap(vectors: np.ndarray, labels: np.ndarray, fold: np.ndarray) -> list[float]:
+    """Per theme (column of ``labels``), the best out-of-fold average precision over ``ALPHAS``
+    of a ridge regression on +-1 targets; NaN where the theme cannot vote.
+
+    Ridge fits every theme at once in closed form (one solve per fold and alpha): 0.2-0.5 s
+    on 1,000 rows against about 25 s for a logistic regression per theme, with the same decision
+    on all three data sets (gains -0.032 / +0.068 / -0.014 against -0.033 / +0.073 / -0.007)."""
+    from sklearn.linear_model import Ridge
     from sklearn.metrics import average_precision_score
 
-    if y.sum() < MIN_POSITIVES or y.sum() == len(y):
-        return float("nan")
-    best = float("nan")
-    for C in C_GRID:
-        scores = np.zeros(len(y))
-        for k in np.unique(fold):
+    positives = labels.sum(axis=0)
+    ks = np.unique(fold)
+    votes = [
+        j
+        for j in range(labels.shape[1])
+        if positives[j] >= MIN_POSITIVES and all(0 < labels[fold != k, j].sum() < (fold != k).sum() for k in ks)
+    ]
+    best = np.full(labels.shape[1], np.nan)
+    for alpha in ALPHAS:
+        scores = np.zeros(labels.shape, dtype=float)
+        for k in ks:
             tr, va = fold != k, fold == k
-            if y[tr].min() == y[tr].max():
-                return float("nan")
-            model = LogisticRegression(C=C, class_weight="balanced", max_iter=1000).fit(vectors[tr], y[tr])
-            scores[va] = model.decision_function(vectors[va])
-        ap = float(average_precision_score(y, scores))
-        best = ap if math.isnan(best) else max(best, ap)
-    return best
+            scores[va] = Ridge(alpha=alpha).fit(vectors[tr], 2.0 * labels[tr] - 1.0).predict(vectors[va])
+        for j in votes:
+            ap = float(average_precision_score(labels[:, j], scores[:, j]))
+            best[j] = ap if np.isnan(best[j]) else max(best[j], ap)
+    return best.tolist()
 
 
 def gain(base: list[float], other: list[float]) -> dict:
@@ -111,7 +119,7 @@ def probe(
         started = time.perf_counter()
         vectors = encode(conf, sample)
         seconds[label(conf)] = round(time.perf_counter() - started, 1)
-        aps[label(conf)] = [theme_ap(vectors, y[:, j], f) for j in range(len(themes))]
+        aps[label(conf)] = themes_ap(vectors, y, f)
     names = [label(c) for c in candidates]
     gains = {c: gain(aps[names[0]], aps[c]) for c in names[1:]}
     chosen, why = decide(gains, min_gain)
