@@ -194,3 +194,36 @@ def test_quantize_leaves_the_float_model_as_it_was(tiny):
     before = model.SerializeToString()
     quantize(model, {"bits": 8, "block_size": 32, "accuracy_level": 4})
     assert model.SerializeToString() == before
+
+
+def test_a_second_clone_copies_this_machine_s_build_and_never_a_damaged_one(tiny, tmp_path, monkeypatch):
+    from stages import build_encoder
+
+    _, folder = tiny
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "tokenizer.json").write_bytes((folder / "tokenizer.json").read_bytes())
+    (source / "config.json").write_text("{}")
+    builds = []
+
+    def fake_build(weights, config):
+        builds.append(1)
+        return onnx.load(folder / "model.onnx")
+
+    monkeypatch.setattr(build_encoder, "fetch", lambda name, cache: source)
+    monkeypatch.setattr(build_encoder, "load_weights", lambda path: {})
+    monkeypatch.setattr(build_encoder.MPNetConfig, "from_json", staticmethod(lambda data: None))
+    monkeypatch.setattr(build_encoder, "build", fake_build)
+    settings = {"cache": str(tmp_path / "weights"), "quantize": None}
+    built = {}
+    for clone in ("one", "two", "three"):
+        (tmp_path / clone).mkdir()
+        monkeypatch.chdir(tmp_path / clone)
+        built[clone] = build_encoder.build_one("all-mpnet-base-v2", settings)["onnx_sha256"]
+        if clone == "two":  # damage the kept build: the next clone must build again
+            kept = build_encoder.built_copy("all-mpnet-base-v2", settings)
+            kept.write_bytes(kept.read_bytes()[:-10])
+    assert len(builds) == 2  # one, and three after the damage; two copied
+    assert built["one"] == built["two"] == built["three"]
+    other = {**settings, "quantize": {"bits": 8, "block_size": 32, "accuracy_level": 4}}
+    assert build_encoder.built_copy("all-mpnet-base-v2", other) != kept  # another quantization, another build
