@@ -117,6 +117,16 @@ def test_auto_is_replaced_everywhere_by_the_choice_and_only_there(tmp_path, monk
     assert load_params(resolve=False)["features"]["embeddings"]["model"] == "auto"
 
 
+def test_a_malformed_candidate_is_one_line_that_shows_the_form():
+    params = params_with(["embeddings"])
+    for bad in (["all-MiniLM-L6-v2"], [{"model": "all-MiniLM-L6-v2"}], [MINI, {"model": "x", "max_tokens": "long"}]):
+        params["encoder_probe"]["candidates"] = bad
+        with pytest.raises(
+            InputError, match=r"encoder_probe.candidates\[\d\] is .*\{model: all-MiniLM-L6-v2, max_tokens: 256\}"
+        ):
+            candidate_confs(params, listed_auto(params))
+
+
 def test_an_unresolved_auto_says_to_run_the_probe():
     from themetag.features.encoder import Encoder
 

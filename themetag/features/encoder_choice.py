@@ -10,6 +10,7 @@ stops with a line that says to run the probe.
 
 from __future__ import annotations
 
+from themetag.errors import InputError
 from themetag.features.spaces import needs_encoders, space_of
 from themetag.pipeline.params import AUTO, embedding_confs
 
@@ -27,6 +28,12 @@ def candidate_confs(params: dict, auto_conf: dict) -> list[dict]:
     """``encoder_probe.candidates`` as full encoder settings (batch size and device from the
     ``auto`` space): the cheapest first, which the others must beat."""
     cands = (params.get("encoder_probe") or {}).get("candidates") or []
+    for i, c in enumerate(cands):
+        if not isinstance(c, dict) or "model" not in c or not str(c.get("max_tokens", "")).isdigit():
+            raise InputError(
+                f"conf/config.yaml: encoder_probe.candidates[{i}] is {c!r}; write each candidate as "
+                "{model: all-MiniLM-L6-v2, max_tokens: 256} (a name or a folder, and a whole number of word pieces)"
+            )
     return [{**auto_conf, "model": str(c["model"]), "max_tokens": int(c["max_tokens"])} for c in cands]
 
 

@@ -3,7 +3,7 @@
 A stronger encoder is not stronger everywhere, and it costs on every text, in training and in
 tagging: all-mpnet-base-v2 encodes at about a quarter of all-MiniLM-L6-v2's speed and doubles the
 width every embeddings model is tuned on. On semeval25's emotions it lifts test macro precision
-by 0.075; on mams_acsa's aspects and goemotions' 28 emotions it lifts nothing. So the choice is
+by 0.071; on mams_acsa's aspects and goemotions' 28 emotions it lifts nothing. So the choice is
 measured, per data set:
 
 1. ``encoder_probe.rows`` training rows, stratified on every theme at once (the race's sampler);
