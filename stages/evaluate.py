@@ -26,7 +26,7 @@ from themetag.features.vector_cache import default_root
 from themetag.pipeline import paths
 from themetag.pipeline.params import load_params
 from themetag.reporting.check_first import check_first
-from themetag.reporting.encoder_note import encoder_section
+from themetag.reporting.encoder_note import encoder_section, probe_figures
 from themetag.reporting.model_card import model_card
 from themetag.reporting.recall_audit import recall_audit
 from themetag.reporting.results_table import audit_section, results_table
@@ -81,8 +81,7 @@ def main() -> None:
     metrics["warnings"] = warnings
     write_json(paths.METRICS_JSON, metrics)
     data = {"sha256": sha256_of(paths.LABELS), "rows": len(labels)}
-    probe = read_json(paths.ENCODER_PROBE_METRICS) if paths.ENCODER_PROBE_METRICS.is_file() else None
-    section = encoder_section(encoders, tagger.spaces, probe)
+    section = encoder_section(encoders, tagger.spaces, probe_figures())
     card = model_card(read_json(paths.BUNDLE_MANIFEST), metrics, chosen, data, params, section)
     write_text(paths.MODEL_CARD, card)
     head = "# Results\n\n" + ("**Check first:**\n\n" + "\n".join(warnings) + "\n\n" if warnings else "")

@@ -18,7 +18,7 @@ from themetag.errors import run_cli
 from themetag.pipeline import paths
 from themetag.pipeline.params import load_params
 from themetag.reporting.check_first import flagged_themes
-from themetag.reporting.encoder_note import encoder_section
+from themetag.reporting.encoder_note import encoder_section, probe_figures
 from themetag.reporting.error_examples import confusions, error_examples, errors_markdown
 from themetag.reporting.report_page import changed_choices, moved, previous_metrics, report_markdown, where_to_look
 from themetag.reporting.results_table import results_table
@@ -96,14 +96,13 @@ def main() -> None:
     changes = None if previous is None else moved(previous, metrics) + changed_choices(previous, metrics)
     families = {t: m["model"] for t, m in metrics["cv"]["themes"].items()}
     spaces = {t: m["space"] for t, m in metrics["cv"]["themes"].items()}
-    probe = read_json(paths.ENCODER_PROBE_METRICS) if paths.ENCODER_PROBE_METRICS.is_file() else None
     encoders = {t: m.get("encoder", "none") for t, m in metrics["cv"]["themes"].items()}
     page = report_markdown(
         metrics.get("warnings", []),
         results_table(metrics, chosen, families, spaces),
         lines,
         changes,
-        encoder_section(encoders, spaces, probe),
+        encoder_section(encoders, spaces, probe_figures()),
     )
     write_text(paths.REPORT_MD, page)
     n_fp = int((examples.error == "false positive").sum())

@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from themetag.atomic import read_json
+from themetag.pipeline import paths
+
+
+def probe_figures() -> dict | None:
+    """``metrics/encoder_probe.json``, or None where the probe has not run."""
+    return read_json(paths.ENCODER_PROBE_METRICS) if paths.ENCODER_PROBE_METRICS.is_file() else None
+
 
 def encoder_section(encoders: dict[str, str], spaces: dict[str, str], probe: dict | None) -> list[str]:
     """Markdown lines: the probe's decision and, per theme, its space, encoder and probe figures."""
@@ -29,8 +37,8 @@ def encoder_section(encoders: dict[str, str], spaces: dict[str, str], probe: dic
     lines += [tabulate(rows_, headers, tablefmt="github", floatfmt=".3f", missingval="-"), ""]
     if cands:
         lines += [
-            "`probe AP`: each candidate's average precision out of fold on the probe's sample (a logistic "
-            "regression per theme); `-`: too few positives in the sample to vote. A theme on `none` "
+            "`probe AP`: each candidate's average precision out of fold on the probe's sample (a ridge "
+            "regression); `-`: too few positives in the sample to vote. A theme on `none` "
             "won with TF-IDF alone and runs no encoder when tagging.",
             "",
         ]
