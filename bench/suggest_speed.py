@@ -30,7 +30,14 @@ import yaml
 from harness.dvc_repo import ROOT
 from themetag.atomic import write_json, write_text
 
-STATE = ["params.yaml", "models", "metrics/metrics.json", "artifacts/thresholds.json", "artifacts/selected_oof.csv"]
+STATE = [
+    "params.yaml",
+    "models",
+    "metrics/metrics.json",
+    "metrics/themes.json",
+    "artifacts/thresholds.json",
+    "artifacts/selected_oof.csv",
+]
 
 
 def make_pool(path: Path, rows: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 from tabulate import tabulate
 
 from themetag.atomic import write_json, write_text, write_with
@@ -11,6 +12,7 @@ from themetag.data.input_csv import read_csv
 from themetag.data.label_fixes import decisions_table, read_ledger
 from themetag.data.labels import expand, label_test_set, theme_normaliser
 from themetag.errors import InputError, run_cli
+from themetag.labelling.picked_rows import MODEL, origins, read_picked
 from themetag.pipeline import paths
 from themetag.pipeline.params import load_params
 
@@ -77,6 +79,11 @@ def main() -> None:
     write_with(paths.LABELS, lambda p: table.to_csv(p, index=False))
     # the texts alone: the embed stage depends on them, so a label edit re-encodes nothing
     write_with(paths.TEXTS, lambda p: table[["text"]].to_csv(p, index=False))
+    # how each row was picked (data/picked.csv): only the thresholds stage reads it, so a new
+    # ledger line reruns the thresholds and what follows, never the tuning
+    picked = origins(result.texts, read_picked(data.get("picked")))
+    origin = pd.DataFrame({"model_picked": [int(how == MODEL) for how in picked]})
+    write_with(paths.ROW_ORIGIN, lambda p: origin.to_csv(p, index=False))
 
     report = {
         "rows": len(result.texts),
@@ -99,8 +106,6 @@ def main() -> None:
         test_table = None
     # Always write the test table (empty when there is no test.csv), so dvc.yaml can declare it.
     if test_table is None:
-        import pandas as pd
-
         test_table = pd.DataFrame(columns=["text", *themes])
     write_with(paths.TEST_LABELS, lambda p: test_table.to_csv(p, index=False))
     write_json(paths.THEME_REPORT, report)

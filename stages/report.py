@@ -20,6 +20,7 @@ from themetag.pipeline.params import load_params
 from themetag.reporting.check_first import flagged_themes
 from themetag.reporting.encoder_note import encoder_section, probe_figures
 from themetag.reporting.error_examples import confusions, error_examples, errors_markdown
+from themetag.reporting.estimate_rows import estimate_rows_section
 from themetag.reporting.report_page import changed_choices, moved, previous_metrics, report_markdown, where_to_look
 from themetag.reporting.results_table import results_table
 from themetag.reporting.score_plots import score_histogram, threshold_sweep
@@ -102,7 +103,7 @@ def main() -> None:
         results_table(metrics, chosen, families, spaces),
         lines,
         changes,
-        encoder_section(encoders, spaces, probe_figures()),
+        encoder_section(encoders, spaces, probe_figures()) + estimate_rows_section(chosen),
     )
     write_text(paths.REPORT_MD, page)
     n_fp = int((examples.error == "false positive").sum())

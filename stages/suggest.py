@@ -20,6 +20,7 @@ from themetag.atomic import read_json, write_json, write_text, write_with
 from themetag.data.input_csv import read_csv
 from themetag.data.label_fixes import text_fingerprint
 from themetag.data.label_studio import labeling_config, tasks
+from themetag.data.labels import split_themes, theme_normaliser
 from themetag.errors import InputError, run_cli
 from themetag.features.vector_cache import default_root
 from themetag.labelling.label_next import (
@@ -28,25 +29,40 @@ from themetag.labelling.label_next import (
     eligible_rows,
     pick_diverse,
     scan_pool,
+    search_vectors,
     theme_needs,
+    untrained_needs,
     vectors_for_diversity,
 )
 from themetag.labelling.next_batch import (
     FOR,
     LINE,
     PICKED,
+    PICKED_BY,
     PREDICTED,
     SCORES,
     batch_frame,
     batch_markdown,
     pool_records,
     pool_texts,
+    random_rows,
     sampled_chunks,
     unappended_edits,
 )
 from themetag.pipeline import paths
 from themetag.pipeline.params import load_params
 from themetag.tagging.bundle import load_bundle, manifest_path
+
+
+def positive_texts(frame: pd.DataFrame, data: dict, labels: dict, themes: list[str]) -> dict[str, list[str]]:
+    """Each of ``themes``' positive texts in the training CSV, themes spelled as expand_labels does."""
+    spell, wanted = theme_normaliser(labels), set(themes)
+    out: dict[str, list[str]] = {}
+    for text, cell in zip(frame[data["text_column"]], frame[data["themes_column"]], strict=True):
+        for t in split_themes(cell, data["separator"], labels["lowercase"]):
+            if spell(t) in wanted and str(text).strip():
+                out.setdefault(spell(t), []).append(text)
+    return out
 
 
 def write_batch(batch: pd.DataFrame, needs, scan, pool: Path, sample: int, tagger, model_version: str) -> None:
@@ -56,12 +72,14 @@ def write_batch(batch: pd.DataFrame, needs, scan, pool: Path, sample: int, tagge
         {
             "text": r[text_column],
             "tags": [t for t in r[PREDICTED].split(", ") if t],
-            "data": {"line": r[LINE], "suggested_for": r[FOR]},
+            "data": {"line": r[LINE], "suggested_for": r[FOR], "picked_by": r[PICKED_BY]},
         }
         for r in batch.to_dict("records")
     ]
     write_json(paths.LABEL_NEXT_TASKS, tasks(rows, model_version))
-    write_text(paths.LABEL_NEXT_MD, batch_markdown(needs, scan, batch, pool, sample, labeling_config(tagger.themes)))
+    # themes not trained yet are choices too: the batch searches for their positives
+    choices = [*tagger.themes, *(n.theme for n in needs if n.positives is not None)]
+    write_text(paths.LABEL_NEXT_MD, batch_markdown(needs, scan, batch, pool, sample, labeling_config(choices)))
 
 
 def main() -> None:
@@ -87,11 +105,18 @@ def main() -> None:
         params["thresholds"]["min_precision"],
         int(conf["few_positives"]),
     )
-    allot(needs, int(conf["batch_rows"]))
-    columns = [*train_frame.columns, LINE, FOR, SCORES, PREDICTED, PICKED]
+    # themes left out for too few positives: the batch searches for more of them
+    left_out = read_json(paths.THEME_REPORT)
+    counts = {t: left_out["counts"][t] for t in left_out["left_out"]}
+    searched = untrained_needs(counts, int(params["labels"]["min_positives"]), int(conf["few_positives"]))
+    searched = searched if conf["search_untrained"] else []
+    search_vectors(tagger, searched, positive_texts(train_frame, data, params["labels"], [n.theme for n in searched]))
+    needs += searched
+    columns = [*train_frame.columns, LINE, FOR, SCORES, PREDICTED, PICKED, PICKED_BY]
     pool = Path(data.get("unlabeled") or "")
     scan = PoolScan()
     if not data.get("unlabeled") or not pool.is_file():
+        allot(needs, int(conf["batch_rows"]))
         write_batch(pd.DataFrame(columns=columns), needs, scan, pool, 0, tagger, "")
         print(f"suggest: no pool at {pool}; put unlabelled texts there (column {text_column!r}) to get a batch")
         return
@@ -101,14 +126,20 @@ def main() -> None:
     if conf.get("max_pool") and len(rows) > int(conf["max_pool"]):
         rng = np.random.default_rng(int(conf["seed"]))
         rows = np.sort(rng.choice(rows, size=int(conf["max_pool"]), replace=False))
-    scan_pool(tagger, sampled_chunks(pool, text_column, chunksize, rows), needs, int(conf["prefilter"]), scan)
+    drawn = random_rows(rows, float(conf["random_share"]), int(conf["batch_rows"]), int(conf["seed"]))
+    allot(needs, int(conf["batch_rows"]) - len(drawn))
+    rest = np.setdiff1d(rows, drawn)
+    scan_pool(tagger, sampled_chunks(pool, text_column, chunksize, rest), needs, int(conf["prefilter"]), scan)
+    scan.scored += len(drawn)  # scored with the batch below
 
-    candidates = sorted({int(r) for near, _ in scan.near.values() for r in near})
+    chosen_rows = sorted({int(r) for near, _ in scan.near.values() for r in near})
+    candidates = sorted({*chosen_rows, *(int(r) for r in drawn)})
     records = pool_records(pool, text_column, chunksize, candidates) if candidates else pd.DataFrame()
     position = {r: i for i, r in enumerate(candidates)}
     if candidates:
         scores, vectors = vectors_for_diversity(tagger, records[text_column].tolist())
         picked = pick_diverse(needs, scan, vectors, position, float(conf["near_duplicate"]), int(conf["seed"]))
+        picked += [(int(r), None) for r in drawn]
     else:
         picked = []
     batch = batch_frame(picked, records, scores if picked else None, position, needs, scan, tagger, data)

@@ -31,6 +31,24 @@ def test_nothing_changed_runs_nothing(repo):
     assert "up to date" in repo.run("dvc", "status").stdout
 
 
+def test_a_ledger_of_model_picked_rows_reruns_the_thresholds_and_no_tuning(repo):
+    import pandas as pd
+
+    from themetag.labelling.picked_rows import record_picked
+
+    train = pd.read_csv(repo.path / "data/train.csv", dtype=str, keep_default_na=False)
+    record_picked(repo.path / "data/picked.csv", train["Processed Text"].iloc[:100].tolist(), ["model"] * 100)
+    ran = set(repo.repro())
+    assert {"expand_labels", "thresholds", "package", "evaluate"} <= ran
+    assert not ran & (TUNES | {"folds", "embed", "select", "train_final", "features@tfidf", "features@embeddings"})
+    chosen = json.loads((repo.path / "artifacts/thresholds.json").read_text())["themes"]
+    assert {c["estimate_rows"]["model_picked_rows"] for c in chosen.values()} == {100}
+    (repo.path / "data/picked.csv").unlink()
+    repo.run("git", "checkout", "--", ".")
+    repo.run("dvc", "checkout", "--force")
+    assert "up to date" in repo.run("dvc", "status").stdout
+
+
 def test_threshold_edit_reruns_thresholds_and_evaluation_only(repo):
     repo.edit("conf/thresholds/default.yaml", "min_recall: 0.5", "min_recall: 0.55")
     ran = set(repo.repro())

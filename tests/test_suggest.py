@@ -18,6 +18,7 @@ from themetag.data.label_studio import labelled_rows
 from themetag.errors import InputError
 from themetag.labelling import append_batch
 from themetag.labelling.label_next import ThemeNeed, allot
+from themetag.labelling.next_batch import random_rows
 from themetag.tagging.bundle import load_bundle
 
 BATCH = 30
@@ -62,7 +63,9 @@ def test_batch_is_near_thresholds_diverse_and_new(project):
     # each row is nearer its theme's threshold than most pool rows are
     scores = tagger.scores(pool["Processed Text"].tolist())
     oof = pd.read_csv(project / "artifacts/selected_oof.csv")
-    for theme, rows in batch.groupby("picked for"):
+    model = batch[batch["picked by"] == "model"]
+    assert len(model) == BATCH - round(0.2 * BATCH)  # suggest.random_share's default
+    for theme, rows in model.groupby("picked for"):
         scale = oof[theme].std(ddof=0)
         everyone = (scores[theme] - tagger.thresholds[theme]).abs().dropna() / scale
         picked = (tagger.scores(rows["Processed Text"].tolist())[theme] - tagger.thresholds[theme]).abs() / scale
@@ -76,6 +79,72 @@ def test_batch_is_near_thresholds_diverse_and_new(project):
     assert (sims[~np.eye(BATCH, dtype=bool)] < 0.95).all()
     summary = (project / "metrics/label_next.md").read_text()
     assert "20 in train.csv" in summary and "1 repeat in pool" in summary and "1 empty text" in summary
+
+
+def test_a_random_share_is_drawn_from_the_pool_and_marked(project):
+    suggest.main()
+    batch = pd.read_csv(project / "metrics/label_next.csv", dtype=str, keep_default_na=False)
+    drawn = batch[batch["picked by"] == "random"]
+    assert len(drawn) == 6 and (drawn["picked for"] == "").all()
+    assert set(batch["picked by"]) == {"model", "random"}
+    eligible = 600  # the pool's unseen rows (622 read, less 20 in train.csv, 1 repeat, 1 empty)
+    assert f"6/{eligible} chance" in (project / "metrics/label_next.md").read_text()
+    tasks = json.loads((project / "metrics/label_next.json").read_text())
+    assert [t["data"]["picked_by"] for t in tasks] == batch["picked by"].tolist()
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["suggest"]["random_share"] = 0
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    suggest.main()
+    again = pd.read_csv(project / "metrics/label_next.csv", dtype=str, keep_default_na=False)
+    assert len(again) == BATCH and (again["picked by"] == "model").all()
+
+
+PARKING = [
+    "no parking anywhere near the restaurant",
+    "we circled for ages to find a parking spot",
+    "the parking lot was full so we parked two blocks away",
+    "valet parking took forever",
+    "parking on the street is impossible at night",
+]
+MORE_PARKING = [
+    "there is a big free parking lot behind the building",
+    "finding a parking space was a nightmare",
+    "the garage next door has cheap parking",
+    "parking was easy and close to the entrance",
+    "they validate parking at the garage across the street",
+    "parking meters outside take cards",
+]
+
+
+def test_a_theme_with_too_few_positives_to_train_gets_rows_like_its_positives(project):
+    train = pd.read_csv(project / "data/train.csv", dtype=str, keep_default_na=False)
+    extra = pd.DataFrame({"Processed Text": PARKING, "Themes": "Parking"})
+    pd.concat([train, extra]).to_csv(project / "data/train.csv", index=False)
+    themes = json.loads((project / "metrics/themes.json").read_text())
+    themes["counts"]["parking"] = 5
+    themes["left_out"]["parking"] = "5 positives < labels.min_positives 10"
+    (project / "metrics/themes.json").write_text(json.dumps(themes))
+    pool = pd.read_csv(project / "data/unlabeled.csv", dtype=str, keep_default_na=False)
+    pool = pd.concat([pool, pd.DataFrame({"Processed Text": MORE_PARKING, "source": "survey"})])
+    pool.to_csv(project / "data/unlabeled.csv", index=False)
+    suggest.main()
+    batch = pd.read_csv(project / "metrics/label_next.csv", dtype=str, keep_default_na=False)
+    searched = batch[batch["picked for"] == "parking"]
+    # 6 of the pool's 606 rows are about parking (1%); the search's rows mostly are
+    found = searched["Processed Text"].isin(MORE_PARKING)
+    assert len(searched) >= 3 and found.mean() >= 0.75
+    assert all(s.startswith("parking: like its labelled positives") for s in searched["scores"])
+    md = (project / "metrics/label_next.md").read_text()
+    assert "not trained: 5 positives < labels.min_positives 10" in md and '<Choice value="parking"/>' in md
+
+
+def test_random_rows_give_every_eligible_row_the_same_chance():
+    rows = np.arange(100, 120)
+    counts = np.zeros(200, dtype=int)
+    for seed in range(2000):
+        counts[random_rows(rows, 0.25, 20, seed)] += 1  # 5 of 20 rows per draw
+    assert counts.sum() == 2000 * 5 and not counts[:100].any()
+    assert np.abs(counts[rows] / 2000 - 0.25).max() < 0.04  # 2000 draws: sd of each share about 0.01
 
 
 def test_label_studio_tasks_match_their_config(project):
@@ -109,8 +178,12 @@ def test_labelled_batch_appends_once_and_is_not_suggested_again(project):
     assert len(train) == len(pd.read_csv(ROOT / "data/train.csv").head(600)) + BATCH
     assert list(train.columns) == ["Processed Text", "Themes"]
     assert train["Themes"].iloc[-BATCH] == "food, staff"
+    ledger = pd.read_csv(project / "data/picked.csv", dtype=str, keep_default_na=False)
+    assert ledger["text"].tolist() == batch["Processed Text"].tolist()
+    assert ledger["picked"].tolist() == batch["picked by"].tolist()  # how each row was picked, kept
     append_batch.main([str(labelled)])  # twice: nothing more
     assert (project / "data/train.csv").read_bytes() == after
+    assert len(pd.read_csv(project / "data/picked.csv")) == BATCH
     suggest.main()
     again = pd.read_csv(project / "metrics/label_next.csv", dtype=str, keep_default_na=False)
     assert not set(again["Processed Text"]) & set(batch["Processed Text"])

@@ -3,7 +3,8 @@
     themetag append-batch batch.csv            # a copy of metrics/label_next.csv, Themes corrected
     themetag append-batch export.json          # a Label Studio JSON export of metrics/label_next.json
 
-Only the training CSV's columns are appended (the batch's helper columns are not), and a row
+Only the training CSV's columns are appended (the batch's helper columns are not; how each row
+was picked, its ``picked by``, goes to the ledger ``data.picked``, which the thresholds read), and a row
 whose text is already in the training CSV (after normalising) is passed over, so running it
 twice appends nothing the second time. Two rows of the batch with the same text and different
 themes are a conflict: the command names both and appends nothing until the labeller decides.
@@ -24,6 +25,8 @@ from themetag.data.label_fixes import text_fingerprint
 from themetag.data.label_studio import labelled_tasks
 from themetag.data.labels import split_themes, theme_normaliser
 from themetag.errors import InputError
+from themetag.labelling.next_batch import PICKED_BY
+from themetag.labelling.picked_rows import record_picked
 from themetag.pipeline.params import load_params
 
 
@@ -40,7 +43,11 @@ def batch_rows(path: Path, data: dict) -> tuple[pd.DataFrame, int, list[str]]:
             ) from None
         rows, unlabelled, tasks = labelled_tasks(export, str(path))
         sep = data["separator"].strip() + " "
-        frame = pd.DataFrame([(t, sep.join(ts)) for t, ts in rows], columns=[text_col, themes_col])
+        how = [str(export[i]["data"].get("picked_by", "")) for i in tasks]
+        frame = pd.DataFrame(
+            [(t, sep.join(ts), h) for (t, ts), h in zip(rows, how, strict=True)],
+            columns=[text_col, themes_col, PICKED_BY],
+        )
         return frame, unlabelled, [f"task {i}" for i in tasks]
     frame = read_csv(path, [text_col, themes_col], "labelled batch", allow_no_rows=True)
     return frame, 0, [row_label(i) for i in range(len(frame))]
@@ -93,6 +100,12 @@ def run(args: argparse.Namespace) -> None:
         have.add(fp)
         fresh.append(i)
     new = batch.iloc[fresh].reindex(columns=train.columns).fillna("")
+    recorded = 0
+    if len(new) and data.get("picked") and PICKED_BY in batch:
+        # the ledger first: appended again after an interruption, a text is passed over in train.csv
+        # and its ledger line repeats harmlessly; the other way round a row could lose its origin
+        texts = batch[data["text_column"]].iloc[fresh].tolist()
+        recorded = record_picked(data["picked"], texts, batch[PICKED_BY].iloc[fresh].tolist())
     if len(new):  # the existing rows stay byte for byte; the new ones follow
         raw = train_path.read_bytes()
         tail = new.to_csv(index=False, header=False, lineterminator="\n").encode("utf-8")
@@ -101,6 +114,8 @@ def run(args: argparse.Namespace) -> None:
     notes = [f"{repeats} already in {train_path} or empty, passed over"] if repeats else []
     if unlabelled:
         notes.append(f"{unlabelled} tasks not labelled yet, left out")
+    if recorded:
+        notes.append(f"how {recorded} were picked recorded in {data['picked']}")
     if empty:
         notes.append(f"{empty} rows with no theme (labels.empty_themes decides whether they train as negatives)")
     more = f" ({'; '.join(notes)})" if notes else ""

@@ -1,4 +1,6 @@
-"""What to label next: a diverse batch of unlabelled rows near each needy theme's own threshold.
+"""What to label next: a diverse batch of unlabelled rows near each needy theme's own threshold,
+beside a random share (``next_batch.random_rows``: the rows the thresholds can rest on) and a
+search for the positives of themes too rare to train yet.
 
 Three steps, each linear in the pool's rows:
 
@@ -16,6 +18,10 @@ Three steps, each linear in the pool's rows:
    precision-first threshold sits where most rows above it are positives, so these rows also
    find positives of rare themes far more often than a random row does. Rows whose distance is
    in a theme's ``prefilter x quota`` smallest are kept, per theme, in bounded memory.
+   A theme left out for too few positives (``labels.min_positives``) has no model and no
+   threshold; its distance is 1 - the cosine similarity to the nearest of its labelled
+   positives, and its rows are the nearest ones (no k-means spread): a search for more of them,
+   as AnchorAL (2024) searches a rare class's neighbourhood.
 3. **A diverse batch.** Per theme, the kept rows are clustered into ``quota`` groups (k-means on
    the encoder's vectors, or on TF-IDF when the bundle has no encoder) and each group gives the
    row nearest the threshold; a row closer than ``suggest.near_duplicate`` (cosine) to one
@@ -49,6 +55,28 @@ class ThemeNeed:
     threshold: float
     scale: float  # spread of the theme's out-of-fold scores: distances are in these units
     quota: int = 0
+    # a theme with too few positives to train has no threshold: its rows are those most like the
+    # positives it has (unit vectors, one row each), a search for more of them
+    positives: np.ndarray | sp.csr_matrix | None = None
+
+
+def untrained_needs(left_out: dict[str, int], min_positives: int, few_positives: int) -> list[ThemeNeed]:
+    """A need per theme left out for too few positives (but with at least one): the batch
+    searches the pool for rows like its positives, so that it can be trained. The vectors are set
+    by the caller (``search_vectors``)."""
+    return [
+        ThemeNeed(
+            theme,
+            [
+                f"not trained: {n} positives < labels.min_positives {min_positives}; rows most like them",
+                f"few positives ({n} < suggest.few_positives {few_positives})",
+            ],
+            float("nan"),
+            1.0,
+        )
+        for theme, n in left_out.items()
+        if 0 < n < min_positives
+    ]
 
 
 def theme_needs(
@@ -139,17 +167,22 @@ def scan_pool(
     """Score each (row indices, texts) chunk once; keep per theme its ``prefilter x quota`` nearest rows."""
     keep = {n.theme: max(1, prefilter * n.quota) for n in needs if n.quota}
     near = {t: (np.empty(0, dtype=np.int64), np.empty(0)) for t in keep}
-    above = dict.fromkeys(keep, 0)
+    above = {n.theme: 0 for n in needs if n.theme in keep and n.positives is None}
     for idx, texts in chunks:
         scan.scored += len(texts)
-        scores = tagger.scores(texts)
+        cache: dict = {}
+        scores = tagger.scores(texts, cache)
         for n in needs:
             if n.theme not in keep:
                 continue
-            s = scores[n.theme].to_numpy(dtype=float)
-            above[n.theme] += int((s >= n.threshold).sum())
+            if n.positives is None:
+                s = scores[n.theme].to_numpy(dtype=float)
+                above[n.theme] += int((s >= n.threshold).sum())
+                d = np.abs(s - n.threshold) / n.scale
+            else:  # 1 - cosine similarity to the nearest of the theme's positives
+                d = 1.0 - _max_similarity(normalize(cache[diversity_key(cache)]), n.positives)
             rows, dist = near[n.theme]
-            rows, dist = np.concatenate([rows, idx]), np.concatenate([dist, np.abs(s - n.threshold) / n.scale])
+            rows, dist = np.concatenate([rows, idx]), np.concatenate([dist, d])
             if len(dist) > keep[n.theme]:
                 best = np.argsort(dist, kind="stable")[: keep[n.theme]]
                 rows, dist = rows[best], dist[best]
@@ -157,14 +190,25 @@ def scan_pool(
     scan.near, scan.above = near, above
 
 
+def diversity_key(cache: dict) -> str:
+    """The vectors rows are compared by: the encoder's when the bundle has one, else TF-IDF."""
+    encoders = [k for k in cache if k.startswith("embeddings:")]
+    return encoders[0] if encoders else next(k for k in cache if k.startswith("tfidf:"))
+
+
 def vectors_for_diversity(tagger: ThemeTagger, texts: list[str]) -> tuple[pd.DataFrame, np.ndarray | sp.csr_matrix]:
-    """The bundle's scores of ``texts`` and unit-length vectors to compare them by: the encoder's
-    when the bundle has one (computed once, in the same pass as the scores), else TF-IDF."""
+    """The bundle's scores of ``texts`` and unit-length vectors to compare them by (computed
+    once, in the same pass as the scores)."""
     cache: dict = {}
     scores = tagger.scores(texts, cache)
-    encoders = [k for k in cache if k.startswith("embeddings:")]
-    key = encoders[0] if encoders else next(k for k in cache if k.startswith("tfidf:"))
-    return scores, normalize(cache[key])
+    return scores, normalize(cache[diversity_key(cache)])
+
+
+def search_vectors(tagger: ThemeTagger, needs: list[ThemeNeed], positives: dict[str, list[str]]) -> None:
+    """Set each untrained theme's ``positives``: its labelled texts in the batch's vector space."""
+    for n in needs:
+        if n.theme in positives:
+            n.positives = vectors_for_diversity(tagger, positives[n.theme])[1]
 
 
 def pick_diverse(
@@ -200,7 +244,8 @@ def pick_diverse(
         if not len(rows):
             continue
         pos = np.array([position[r] for r in rows])
-        groups = min(n.quota, len(rows))
+        # a search for an untrained theme's positives wants the rows most like them, not a spread
+        groups = min(n.quota, len(rows)) if n.positives is None else 1
         if groups > 1:
             label = KMeans(groups, n_init=1, random_state=seed).fit_predict(vectors[pos])
         else:
@@ -216,6 +261,11 @@ def pick_diverse(
                 break
             got += take(int(rows[i]), int(pos[i]), n.theme)
     return picked
+
+
+def _max_similarity(rows, positives) -> np.ndarray:
+    sims = rows @ positives.T
+    return np.asarray(sims.max(axis=1).toarray() if sp.issparse(sims) else sims.max(axis=1)).ravel()
 
 
 def _max_cosine(vectors, i: int, others: list[int]) -> float:

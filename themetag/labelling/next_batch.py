@@ -15,6 +15,17 @@ from themetag.data.label_fixes import text_fingerprint
 from themetag.labelling.label_next import PoolScan
 
 LINE, FOR, SCORES, PREDICTED, PICKED = "unlabeled line", "suggested for", "scores", "predicted", "picked for"
+PICKED_BY = "picked by"  # model (chosen for a theme) or random (uniform draw): themetag append-batch records it
+
+
+def random_rows(rows: np.ndarray, share: float, batch_rows: int, seed: int) -> np.ndarray:
+    """``round(share x batch_rows)`` of ``rows`` drawn uniformly (seeded): each eligible pool row
+    has the same, known chance of being labelled, so these rows are a sample of the pool whatever
+    the model picks beside them (``rows`` is every eligible row or a uniform sample of them)."""
+    n = min(len(rows), int(round(share * batch_rows)))
+    if not n:
+        return np.empty(0, dtype=np.int64)
+    return np.sort(np.random.default_rng([seed, 1]).choice(rows, size=n, replace=False))
 
 
 def pool_texts(path: Path, text_column: str, chunksize: int):
@@ -70,6 +81,13 @@ def batch_markdown(needs, scan: PoolScan, batch: pd.DataFrame, pool: Path, sampl
     excluded = ", ".join(f"{v} {k}" for k, v in scan.excluded.items() if v) or "none"
     sampled = f", a seeded sample of {scan.scored} scored (suggest.max_pool)" if scan.scored < sample else ""
     found = f"{len(batch)} rows from `{pool}`: {scan.rows} rows read, left out: {excluded}; {sample} eligible{sampled}."
+    drawn = int((batch[PICKED_BY] == "random").sum()) if PICKED_BY in batch else 0
+    if drawn:
+        found += (
+            f" {drawn} of them were drawn uniformly at random (`picked by` random; each eligible row had a "
+            f"{drawn}/{sample} chance, suggest.random_share): the thresholds and their estimates rest on rows like "
+            "these, never on the rows the model picked."
+        )
     if not scan.rows and not len(batch):
         found = f"No pool at `{pool}`: put unlabelled texts there (the training CSV's text column) to get a batch."
     return "\n".join(
@@ -78,7 +96,7 @@ def batch_markdown(needs, scan: PoolScan, batch: pd.DataFrame, pool: Path, sampl
             "",
             found,
             "",
-            "Each theme's share of the batch is proportional to its reasons to need labels; themes that meet the "
+            "Beside the random share, each theme's share of the batch is proportional to its reasons to need labels; themes that meet the "
             "early-stop rule get none while another theme needs labels. Within a theme, rows are those nearest its "
             "own threshold (in units of the spread of its out-of-fold scores), spread out by k-means, with no "
             "near-duplicates (`themetag/labelling/label_next.py`).",
@@ -109,9 +127,10 @@ def batch_frame(picked, records, scores, position, needs, scan, tagger, data: di
     pool's other columns, and where each row comes from and why it was picked."""
     train_columns = [data["text_column"], data["themes_column"]]
     cutoff = {t: (dist.max() if len(dist) else -1.0) for t, (_, dist) in scan.near.items()}
-    by_theme = {n.theme: n for n in needs}
+    by_theme = {n.theme: n for n in needs if n.positives is None}
+    searched = {n.theme for n in needs if n.positives is not None}
     out = []
-    for row, theme in picked:
+    for row, theme in picked:  # theme None: a random row
         i = position[row]
         s = scores.iloc[i]
         tags = tagger.tags(scores.iloc[[i]])[0]
@@ -120,6 +139,10 @@ def batch_frame(picked, records, scores, position, needs, scan, tagger, data: di
             for t, n in by_theme.items()
             if t in cutoff and (t == theme or abs(s[t] - n.threshold) / n.scale <= cutoff[t])
         ]
+        why = [f"{t} {s[t]:.3f} (threshold {by_theme[t].threshold:.3f})" for t in near]
+        if theme in searched:
+            near.insert(0, theme)
+            why.insert(0, f"{theme}: like its labelled positives (too few to train it yet)")
         record = records.loc[row].to_dict()
         out.append(
             {
@@ -128,9 +151,10 @@ def batch_frame(picked, records, scores, position, needs, scan, tagger, data: di
                 data["themes_column"]: ", ".join(tags),
                 LINE: row + 2,
                 FOR: ", ".join(near),
-                SCORES: "; ".join(f"{t} {s[t]:.3f} (threshold {by_theme[t].threshold:.3f})" for t in near),
+                SCORES: "; ".join(why),
                 PREDICTED: ", ".join(tags),
-                PICKED: theme,
+                PICKED: theme or "",
+                PICKED_BY: "random" if theme is None else "model",
             }
         )
     return pd.DataFrame(out)

@@ -7,6 +7,7 @@ LABELS = ARTIFACTS / "labels.csv"
 TEST_LABELS = ARTIFACTS / "test_labels.csv"
 FOLDS = ARTIFACTS / "folds.json"
 TEXTS = ARTIFACTS / "texts.csv"
+ROW_ORIGIN = ARTIFACTS / "row_origin.csv"  # per labels.csv row: 1 if the model picked it (data/picked.csv)
 DECISIONS = ARTIFACTS / "decisions.csv"  # the review ledger's decisions, normalised
 EMBEDDINGS = ARTIFACTS / "embeddings"  # one .npy per encoder the spaces use, and index.json
 ENCODER_CHOICE = (
