@@ -1,6 +1,7 @@
 """The arithmetic behind two benchmark figures, on rows made up here."""
 
 import numpy as np
+import pytest
 
 from bench.gap_skip import replay
 from bench.label_review import best_mix
@@ -55,3 +56,57 @@ def test_race_regret_counts_what_a_narrower_margin_would_have_lost():
     # margin 0: on a only x goes on (0.02 behind loses y's 0.83); on b the widening keeps y
     assert regret(screen, tuned, 0.0) == {"a": 0.83 - 0.81, "b": 0.0}
     assert regret(screen, tuned, 0.03) == {"a": 0.0, "b": 0.0}
+
+
+def test_labels_to_match_interpolates_on_the_curve_and_says_never():
+    from bench.label_curves import labels_to_match
+
+    added = np.array([0, 200, 400, 600, 800], dtype=float)
+    assert labels_to_match(added, np.array([0.5, 0.6, 0.7, 0.8, 0.9]), 0.65) == pytest.approx(300)
+    assert labels_to_match(added, np.array([0.5, 0.6, 0.7, 0.8, 0.9]), 0.4) == 0
+    assert labels_to_match(added, np.array([0.5, 0.6, 0.6, 0.6, 0.6]), 0.61) is None
+
+
+def test_curves_pair_seeds_and_give_the_headline_per_figure():
+    from bench.label_curves import curves
+
+    def rounds(figures: list[float], shift: float = 0.0) -> list[dict]:
+        return [
+            {
+                "labelled": 500 + 200 * r,
+                "test_macro_precision_at_recall_0.5": f,
+                "test_macro_precision": f - 0.1,
+                "test_macro_recall": 0.6,
+                "theme_precision_at_recall_0.5": {"a": f, "b": f + shift},
+                "theme_test": {"a": {"precision": f, "recall": 0.6}, "b": {"precision": f + shift, "recall": 0.6}},
+            }
+            for r, f in enumerate(figures)
+        ]
+
+    random = {"0": rounds([0.5, 0.55, 0.6, 0.65, 0.7]), "1": rounds([0.6, 0.65, 0.7, 0.75, 0.8])}
+    # twice as fast as random on both seeds, and theme b always 0.05 behind
+    fast = {"0": rounds([0.5, 0.6, 0.7, 0.8, 0.9], -0.05), "1": rounds([0.6, 0.7, 0.8, 0.9, 1.0], -0.05)}
+    c = curves({"suggest": fast, "random": random}, start=500, prevalence={"a": 0.1, "b": 0.1})
+    assert c["added"] == [0, 200, 400, 600, 800]
+    headline = c["labels_to_match_random"]["suggest"]["precision_at_recall_0.5"]
+    # theme b costs the macro 0.025: 0.725 at 400 added, 0.825 at 600, so random's 0.75 at 450
+    assert headline["labels"] == pytest.approx(450) and headline["random_figure"] == pytest.approx(0.75)
+    diff = c["figures"]["precision_at_recall_0.5"]["suggest"]["diff"]
+    assert diff == pytest.approx([-0.025, 0.025, 0.075, 0.125, 0.175])
+    worst = c["worst_theme"]["suggest"]["precision_at_recall_0.5"][0]
+    assert worst["theme"] == "b" and worst["diff"] == pytest.approx(-0.05)
+
+
+def test_a_theme_an_arm_has_not_trained_counts_at_its_prevalence_and_rule_figures_share_themes():
+    from bench.label_curves import macro
+
+    def record(themes: dict[str, float]) -> dict:
+        return {
+            "theme_precision_at_recall_0.5": themes,
+            "theme_test": {t: {"precision": f, "recall": 0.5} for t, f in themes.items()},
+        }
+
+    rows = {"suggest": record({"a": 0.8, "rare": 0.4}), "random": record({"a": 0.9})}
+    ranked = macro(rows, "precision_at_recall_0.5", ["a", "rare"], {"a": 0.3, "rare": 0.01})
+    assert ranked == pytest.approx({"suggest": 0.6, "random": 0.455})  # random: rare at its prevalence
+    assert macro(rows, "rule_precision", ["a", "rare"], {}) == pytest.approx({"suggest": 0.8, "random": 0.9})
