@@ -172,6 +172,7 @@ def scan_pool(
         scan.scored += len(texts)
         cache: dict = {}
         scores = tagger.scores(texts, cache)
+        unit = None  # the chunk's unit vectors, once, if a search needs them
         for n in needs:
             if n.theme not in keep:
                 continue
@@ -180,7 +181,8 @@ def scan_pool(
                 above[n.theme] += int((s >= n.threshold).sum())
                 d = np.abs(s - n.threshold) / n.scale
             else:  # 1 - cosine similarity to the nearest of the theme's positives
-                d = 1.0 - _max_similarity(normalize(cache[diversity_key(cache)]), n.positives)
+                unit = normalize(cache[diversity_key(cache)]) if unit is None else unit
+                d = 1.0 - _max_similarity(unit, n.positives)
             rows, dist = near[n.theme]
             rows, dist = np.concatenate([rows, idx]), np.concatenate([dist, d])
             if len(dist) > keep[n.theme]:
