@@ -346,6 +346,8 @@ def markdown(results: dict, args) -> tuple[str, dict]:
         "and MiniLM unless overridden, the same for every arm. Figures on each data set's test.csv, which no "
         "choice sees.\n\n"
     )
+    if getattr(args, "merged_from", None):
+        intro += f"Merged from: {', '.join(f'`{m}`' for m in args.merged_from)}.\n\n"
     return intro + text, headline
 
 
@@ -363,7 +365,7 @@ def main(argv: list[str]) -> None:
         "--summarise",
         nargs="+",
         metavar="JSON[:OLD=NEW,...]",
-        help="run nothing: summarise these results files, merged by data set and arm (an arm may be renamed "
+        help="run nothing: summarise these results files, merged by data set, arm and seed (an arm may be renamed "
         "per file, e.g. a run from before the stage's search existed: old.json:suggest=no_search)",
     )
     parser.add_argument("overrides", nargs="*", help="Hydra overrides (default: the smoke budget, fast families)")
@@ -377,7 +379,8 @@ def main(argv: list[str]) -> None:
     out = ROOT / "bench/results"
     if args.summarise:
         kept, results = merged(args.summarise)
-        write_summary(out / name, argparse.Namespace(**kept["args"]), kept["overrides"], results)
+        run = argparse.Namespace(**{**kept["args"], "merged_from": [Path(s).name for s in args.summarise]})
+        write_summary(out / name, run, kept["overrides"], results)
         return
     early_stop = yaml.safe_load((ROOT / "params.yaml").read_text())["tuning"]["early_stop"]
     cache_encoder()
@@ -400,7 +403,8 @@ def main(argv: list[str]) -> None:
 
 
 def merged(specs: list[str]) -> tuple[dict, dict]:
-    """The first file's run, and every file's results merged (an arm in two files is an error)."""
+    """The first file's run, and every file's results merged by data set, arm and seed (a seed of
+    an arm in two files is an error)."""
     first, results = None, {}
     for spec in specs:
         path, _, renames = spec.partition(":")
@@ -414,9 +418,12 @@ def merged(specs: list[str]) -> tuple[dict, dict]:
         for dataset, arms in kept["results"].items():
             for arm, seeds in arms.items():
                 arm = new_name.get(arm, arm)
-                if arm in results.get(dataset, {}):
-                    raise SystemExit(f"{path}: arm {arm!r} of {dataset} is in an earlier file too; rename one")
-                results.setdefault(dataset, {})[arm] = seeds
+                have = results.setdefault(dataset, {}).setdefault(arm, {})
+                if set(have) & set(seeds):
+                    raise SystemExit(
+                        f"{path}: {dataset} arm {arm!r} seeds {sorted(set(have) & set(seeds))} are in an earlier file too; rename one"
+                    )
+                have.update(seeds)
     return first, results
 
 
