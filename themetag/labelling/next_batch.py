@@ -86,7 +86,7 @@ def batch_markdown(needs, scan: PoolScan, batch: pd.DataFrame, pool: Path, sampl
         found += (
             f" {drawn} of them were drawn uniformly at random (`picked by` random; each eligible row had a "
             f"{drawn}/{sample} chance, suggest.random_share): the thresholds and their estimates rest on rows like "
-            "these, never on the rows the model picked."
+            "these, not on the rows the model picked, wherever they hold enough of a theme's positives."
         )
     if not scan.rows and not len(batch):
         found = f"No pool at `{pool}`: put unlabelled texts there (the training CSV's text column) to get a batch."
