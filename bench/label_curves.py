@@ -127,18 +127,16 @@ def curves(arms: dict, start: int, prevalence: dict[str, float]) -> dict:
 def worst_theme(arm: dict, base: dict, figure: str) -> list[dict]:
     """Per round, the theme whose mean paired difference to random is lowest, with its interval."""
 
-    def read(record: dict) -> dict[str, float]:
-        return theme_figures(record, figure)
-
     keys = sorted(base, key=int)
-    n_rounds = len(base[keys[0]])
     out = []
-    for r in range(n_rounds):
-        themes = sorted(set.intersection(*(set(read(arm[s][r])) & set(read(base[s][r])) for s in keys)))
+    for r in range(len(base[keys[0]])):
+        ours = [theme_figures(arm[s][r], figure) for s in keys]
+        theirs = [theme_figures(base[s][r], figure) for s in keys]
+        themes = sorted(set.intersection(*(set(a) & set(b) for a, b in zip(ours, theirs, strict=True))))
         if not themes:
             out.append({})
             continue
-        d = np.array([[read(arm[s][r])[t] - read(base[s][r])[t] for t in themes] for s in keys])
+        d = np.array([[a[t] - b[t] for t in themes] for a, b in zip(ours, theirs, strict=True)])
         i = int(np.argmin(d.mean(axis=0)))
         lo, hi = bootstrap_interval(d[:, i])
         out.append({"theme": themes[i], "diff": float(d[:, i].mean()), "interval": [lo, hi]})

@@ -132,8 +132,7 @@ def main() -> None:
     scan_pool(tagger, sampled_chunks(pool, text_column, chunksize, rest), needs, int(conf["prefilter"]), scan)
     scan.scored += len(drawn)  # scored with the batch below
 
-    chosen_rows = sorted({int(r) for near, _ in scan.near.values() for r in near})
-    candidates = sorted({*chosen_rows, *(int(r) for r in drawn)})
+    candidates = sorted({*(int(r) for near, _ in scan.near.values() for r in near), *(int(r) for r in drawn)})
     records = pool_records(pool, text_column, chunksize, candidates) if candidates else pd.DataFrame()
     position = {r: i for i, r in enumerate(candidates)}
     if candidates:
