@@ -1,15 +1,21 @@
-"""A labelling round's `dvc repro` against a cold run on the same rows: time and test figures.
+"""Labelling rounds with the tuning record against a full retune: time and test figures.
 
-    python -m bench.label_round [--dataset mams_acsa] [--rows 200] [--repeats 1]
+    python -m bench.label_round [--dataset mams_acsa] [--rows 200] [--rounds 3] [--seed 0]
 
-1. A fresh copy holds the training set less its last ``--rows`` rows; a cold `dvc repro` there.
-2. Those rows are appended with ``themetag append-batch`` (a labelling round), and `dvc repro`
-   runs again, with what the first run left: DVC's cache, the Optuna storage, the vector cache.
-3. A second fresh copy runs cold on the whole training set (empty caches).
+``--rounds`` x ``--rows`` training rows, drawn at random (seeded), are held out of ``train.csv``.
 
-The round's time is given against the cold run's, and the two runs' test figures side by side
-(the same rows, so any difference is what reuse changed). Results go to
-``bench/results/label_round_<dataset>.{json,md}``.
+* **reuse**: a fresh copy of the rest runs cold (`dvc repro`, empty caches), then each round
+  appends the next ``--rows`` held-out rows with ``themetag append-batch`` (which keeps the last
+  run's tuning in ``data/tuning_record.json``), runs `dvc repro` and commits: what a team does.
+  A round starts from the committed state of the round before: its DVC cache, Optuna storage
+  and vector cache.
+* **retune**: for each round, a fresh copy holding the same rows runs cold: every theme tuned.
+
+The round's time is given against the cold runs' (median of each), and each round's test
+figures beside the retune's on the same rows: macro precision, and per theme with at least 30
+test positives, the difference against the bootstrap sd of the retune's precision (1,000
+resamples of the test rows at the theme's threshold). Results go to
+``bench/results/label_round/<dataset>.{json,md}``.
 """
 
 from __future__ import annotations
@@ -17,15 +23,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
+from bench.copies import default_copy
 from bench.timing import staged_run
 from harness.dvc_repo import ROOT, DvcRepo
 from themetag.atomic import write_json, write_text
@@ -35,108 +44,176 @@ DATASETS = {
     "semeval25": ROOT / "bench/data/semeval25",
     "goemotions": ROOT / "bench/data/goemotions",
 }
+OUT = ROOT / "bench/results/label_round"
 
 
-def copy(path: Path, data_dir: Path, drop_last: int) -> DvcRepo:
-    repo = DvcRepo(path, train_rows=None, test_rows=None, families="default", tuning="default", data_dir=data_dir)
-    if drop_last:
-        train = pd.read_csv(repo.path / "data/train.csv", dtype=str, keep_default_na=False)
-        train.iloc[:-drop_last].to_csv(repo.path / "data/train.csv", index=False)
-        train.iloc[-drop_last:].to_csv(path.parent / f"{path.name}-batch.csv", index=False)
-        repo.commit("held back the last rows")
+def copy(path: Path, data_dir: Path, train: pd.DataFrame) -> DvcRepo:
+    shutil.rmtree(path, ignore_errors=True)  # a copy an interrupted run left half made
+    repo = default_copy(path, data_dir, [])
+    train.to_csv(repo.path / "data/train.csv", index=False)
+    repo.commit("training rows of this run")
     repo.env["THEMETAG_VECTOR_CACHE"] = str(path.parent / f"{path.name}-vectors")
+    # one weights cache for every copy: only the first cold run fetches all-mpnet-base-v2, so the
+    # other cold runs, the ratio's baseline, are the cheaper "without the one-time fetch" ones
+    repo.env["THEMETAG_ENCODER_CACHE"] = str(path.parent / "encoders")
     return repo
 
 
-def timed(repo: DvcRepo) -> tuple[float, dict, dict]:
-    seconds, stages, _, _ = staged_run(["dvc", "repro"], repo.path, repo.env)
-    return seconds, stages, json.loads((repo.path / "metrics/metrics.json").read_text())["test"]
+def bootstrap_sd(y: np.ndarray, tagged: np.ndarray, n: int = 1000, seed: int = 0) -> float:
+    """The sd of precision over bootstrap resamples of the test rows (resamples tagging nothing left out)."""
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(y), size=(n, len(y)))
+    tp, t = (y[idx] & tagged[idx]).sum(1), tagged[idx].sum(1)
+    return float(np.std(tp[t > 0] / t[t > 0]))
 
 
-def one(tmp: Path, data_dir: Path, rows: int, i: int) -> dict:
-    first = copy(tmp / f"round-{i}", data_dir, rows)
-    timed(first)
-    first.commit("first run")
-    out = subprocess.run(
-        [sys.executable, "-m", "themetag", "append-batch", str(tmp / f"round-{i}-batch.csv")],
-        cwd=first.path,
-        env=first.env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert f"{rows} rows appended" in out, out
-    round_s, round_stages, round_test = timed(first)
-    cold = copy(tmp / f"cold-{i}", data_dir, 0)
-    cold_s, cold_stages, cold_test = timed(cold)
-    return {
-        "round_seconds": round_s,
-        "cold_seconds": cold_s,
-        "round_stages": round_stages,
-        "cold_stages": cold_stages,
-        "round_test": round_test,
-        "cold_test": cold_test,
+def test_figures(repo: DvcRepo) -> dict:
+    """Macro figures, and per theme: test precision, recall, positives and the bootstrap sd."""
+    metrics = json.loads((repo.path / "metrics/metrics.json").read_text())["test"]
+    scores = pd.read_csv(repo.path / "artifacts/test_scores.csv")
+    labels = pd.read_csv(repo.path / "artifacts/test_labels.csv", keep_default_na=False)
+    themes = {}
+    for theme, m in metrics["themes"].items():
+        y = labels[theme].to_numpy(dtype=bool)
+        tagged = scores[theme].to_numpy() >= float(m["threshold"])
+        themes[theme] = {
+            "precision": m["precision"],
+            "recall": m["recall"],
+            "support": m["support"],
+            "sd": bootstrap_sd(y, tagged),
+        }
+    return {"macro": metrics["macro"], "themes": themes}
+
+
+def timed(repo: DvcRepo) -> dict:
+    seconds, stages, peak, _ = staged_run(["dvc", "repro"], repo.path, repo.env)
+    reuse = json.loads((repo.path / "artifacts/reuse/summary.json").read_text())
+    retuned = {t: r["why"] for t, r in reuse["themes"].items() if r["action"] == "tune"}
+    return {"seconds": seconds, "stages": stages, "peak_mb": peak, "test": test_figures(repo), "retuned": retuned}
+
+
+def held_out(data_dir: Path, rows: int, rounds: int, seed: int) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    train = pd.read_csv(data_dir / "train.csv", dtype=str, keep_default_na=False)
+    pick = np.random.default_rng(seed).permutation(len(train))[: rows * rounds]
+    rest = train.drop(index=train.index[pick])
+    return rest, [train.iloc[pick[r * rows : (r + 1) * rows]] for r in range(rounds)]
+
+
+def run(tmp: Path, dataset: str, rows: int, rounds: int, seed: int, log: dict, save) -> None:
+    data_dir = DATASETS[dataset]
+    base, batches = held_out(data_dir, rows, rounds, seed)
+    if "reuse" not in log:
+        repo = copy(tmp / "reuse", data_dir, base)
+        cold = timed(repo)
+        repo.commit("cold run")
+        steps = [{"round": 0, **cold}]
+        for r, batch in enumerate(batches, 1):
+            batch_csv = tmp / f"batch-{r}.csv"
+            batch.to_csv(batch_csv, index=False)
+            out = repo.run(sys.executable, "-m", "themetag", "append-batch", str(batch_csv)).stdout
+            assert f"{len(batch)} rows appended" in out, out
+            steps.append({"round": r, **timed(repo), "append": out.strip()})
+            repo.commit(f"round {r}")
+        log["reuse"] = steps
+        save()
+    log.setdefault("retune", [])
+    for r in range(len(log["retune"]) + 1, rounds + 1):
+        train = pd.concat([base, *batches[:r]])
+        log["retune"].append({"round": r, **timed(copy(tmp / f"retune-{r}", data_dir, train))})
+        save()
+
+
+def summary(log: dict) -> dict:
+    rounds = [s for s in log["reuse"] if s["round"] > 0]
+    colds = [s["seconds"] for s in log["retune"]]  # not the reuse arm's first run: it fetched the encoder
+    out = {
+        "round_seconds": [s["seconds"] for s in rounds],
+        "cold_seconds": colds,
+        "ratio": statistics.median(s["seconds"] for s in rounds) / statistics.median(colds),
+        "rounds": [],
     }
+    for step, full in zip(rounds, log["retune"], strict=True):
+        worst = []
+        for theme, f in full["test"]["themes"].items():
+            got = step["test"]["themes"][theme]
+            if f["support"] >= 30:
+                worst.append((got["precision"] - f["precision"]) / max(f["sd"], 1e-9))
+        out["rounds"].append(
+            {
+                "round": step["round"],
+                "reuse_macro_precision": step["test"]["macro"]["precision"],
+                "retune_macro_precision": full["test"]["macro"]["precision"],
+                "reuse_macro_recall": step["test"]["macro"]["recall"],
+                "retune_macro_recall": full["test"]["macro"]["recall"],
+                "worst_theme_sds": min(worst) if worst else None,
+                "retuned": step["retuned"],
+            }
+        )
+    return out
+
+
+def markdown(dataset: str, rows: int, log: dict, s: dict) -> str:
+    table = [
+        [
+            r["round"],
+            f"{log['reuse'][r['round']]['seconds']:.1f}",
+            f"{log['retune'][r['round'] - 1]['seconds']:.1f}",
+            f"{r['reuse_macro_precision']:.3f} / {r['reuse_macro_recall']:.3f}",
+            f"{r['retune_macro_precision']:.3f} / {r['retune_macro_recall']:.3f}",
+            f"{r['reuse_macro_precision'] - r['retune_macro_precision']:+.3f}",
+            "-" if r["worst_theme_sds"] is None else f"{r['worst_theme_sds']:+.2f}",
+            ", ".join(r["retuned"]) or "none",
+        ]
+        for r in s["rounds"]
+    ]
+    head = [
+        "round",
+        "reuse s",
+        "retune (cold) s",
+        "reuse test P / R",
+        "retune test P / R",
+        "ΔP",
+        "worst theme Δ/sd",
+        "retuned",
+    ]
+    stages = log["reuse"][-1]["stages"]
+    slow = sorted(stages, key=lambda k: -stages[k])[:10]
+    return (
+        f"### {dataset}: {len(s['rounds'])} labelling rounds of {rows} rows, reuse against a full retune\n\n"
+        f"Command: `python -m bench.label_round --dataset {dataset} --rows {rows} --rounds {len(s['rounds'])}`; "
+        f"commit {log['commit']}.\n\n"
+        f"Cold run of the first {len(log['reuse'][0]['test']['themes'])}-theme copy: "
+        f"{log['reuse'][0]['seconds']:.1f} s. Round / cold (medians): **{s['ratio']:.2f}** "
+        f"(rounds {', '.join(f'{x:.1f}' for x in s['round_seconds'])} s; the retune arm's colds "
+        f"{', '.join(f'{x:.1f}' for x in s['cold_seconds'])} s).\n\n"
+        + tabulate(table, head, tablefmt="github")
+        + "\n\n`worst theme Δ/sd`: the lowest (reuse - retune) test precision over themes with >= 30 test "
+        "positives, in bootstrap sds of the retune's precision. Slowest stages of the last round:\n\n"
+        + tabulate([[k, f"{stages[k]:.1f}"] for k in slow], ["stage", "s"], tablefmt="github")
+        + "\n"
+    )
 
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=sorted(DATASETS), default="mams_acsa")
     parser.add_argument("--rows", type=int, default=200)
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", type=Path, default=None, help="keep the copies here; an interrupted run resumes")
     args = parser.parse_args(argv)
     os.environ.pop("PYTHONPATH", None)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     with tempfile.TemporaryDirectory(prefix="label-round-") as tmp:
-        runs = [one(Path(tmp), DATASETS[args.dataset], args.rows, i) for i in range(args.repeats)]
-    round_s = statistics.median(r["round_seconds"] for r in runs)
-    cold_s = statistics.median(r["cold_seconds"] for r in runs)
-    last = runs[-1]
-    same = last["round_test"] == last["cold_test"]
-    result = {
-        "dataset": args.dataset,
-        "rows_appended": args.rows,
-        "repeats": args.repeats,
-        "round_seconds": [r["round_seconds"] for r in runs],
-        "cold_seconds": [r["cold_seconds"] for r in runs],
-        "ratio": round_s / cold_s,
-        "test_identical": same,
-        "round_macro": last["round_test"]["macro"],
-        "cold_macro": last["cold_test"]["macro"],
-        "round_stages": last["round_stages"],
-        "cold_stages": last["cold_stages"],
-    }
-    write_json(ROOT / f"bench/results/label_round_{args.dataset}.json", result)
-    stages = sorted(last["round_stages"], key=lambda s: -last["round_stages"][s])[:12]
-    md = (
-        f"### {args.dataset}: a labelling round of {args.rows} rows against a cold run on the same rows\n\n"
-        + tabulate(
-            [
-                ["cold `dvc repro` (median s)", f"{cold_s:.1f}"],
-                ["labelling round `dvc repro` (median s)", f"{round_s:.1f}"],
-                ["round / cold", f"{result['ratio']:.2f}"],
-                [
-                    "test macro P / R, round",
-                    f"{result['round_macro']['precision']:.3f} / {result['round_macro']['recall']:.3f}",
-                ],
-                [
-                    "test macro P / R, cold",
-                    f"{result['cold_macro']['precision']:.3f} / {result['cold_macro']['recall']:.3f}",
-                ],
-                ["test figures identical", "yes" if same else "no"],
-            ],
-            ["measure", "value"],
-            tablefmt="github",
-        )
-        + "\n\nSlowest stages of the round:\n\n"
-        + tabulate(
-            [[s, last["round_stages"][s], last["cold_stages"].get(s)] for s in stages],
-            ["stage", "round s", "cold s"],
-            "github",
-            floatfmt=".1f",
-        )
-        + "\n"
-    )
-    write_text(ROOT / f"bench/results/label_round_{args.dataset}.md", md)
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        log_path = work / f"{args.dataset}.log.json"
+        log = json.loads(log_path.read_text()) if log_path.exists() else {"commit": commit.strip()}
+        run(work, args.dataset, args.rows, args.rounds, args.seed, log, lambda: write_json(log_path, log))
+    s = summary(log)
+    write_json(OUT / f"{args.dataset}.json", {"dataset": args.dataset, "rows": args.rows, **s, "log": log})
+    md = markdown(args.dataset, args.rows, log, s)
+    write_text(OUT / f"{args.dataset}.md", md)
     print(md)
 
 

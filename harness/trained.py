@@ -23,6 +23,7 @@ def run_stages(overrides: list[str], review: bool = True) -> None:
         features,
         folds,
         package,
+        reuse,
         screen,
         select,
         thresholds,
@@ -39,6 +40,7 @@ def run_stages(overrides: list[str], review: bool = True) -> None:
     embed.main()
     for space in models["spaces"]:
         features.main(["--space", space])
+    reuse.main()
     screen.main()
     for space in models["spaces"]:
         for fam in models["families"]:

@@ -28,6 +28,7 @@ from themetag.features.encoder_source import SOURCES, cache_root, fetch
 from themetag.features.mpnet_onnx import MPNetConfig, build, load_weights, quantize
 from themetag.fingerprint import fingerprint
 from themetag.pipeline.params import load_params
+from themetag.tuning.record import recorded_encoder
 
 
 def built_copy(name: str, settings: dict) -> Path:
@@ -88,7 +89,7 @@ def build_one(name: str, settings: dict) -> dict:
 
 def main() -> None:
     params = load_params(resolve=False)  # before the probe: `auto` stands for every candidate
-    names = models_needed(params)
+    names = models_needed(params, recorded_encoder(params))  # a record that applies: its encoder alone
     to_build = [n for n in names if n in BUILT_MODELS]
     for stale in ENCODER_DIR.glob("*") if ENCODER_DIR.is_dir() else []:
         if stale.is_dir() and stale.name not in to_build:

@@ -15,6 +15,7 @@ from themetag.errors import InputError, run_cli
 from themetag.labelling.picked_rows import MODEL, origins, read_picked
 from themetag.pipeline import paths
 from themetag.pipeline.params import load_params
+from themetag.tuning.record import read_record
 
 
 def theme_report_markdown(report: dict) -> str:
@@ -108,6 +109,10 @@ def main() -> None:
     if test_table is None:
         test_table = pd.DataFrame(columns=["text", *themes])
     write_with(paths.TEST_LABELS, lambda p: test_table.to_csv(p, index=False))
+    # the tuning record, checked here so that a damaged one stops the run before anything is fitted;
+    # the encoder, reuse and select stages read this copy (DVC needs a dependency that always exists)
+    record_path = (params.get("reuse") or {}).get("record")
+    write_json(paths.RECORD_IN, {"path": record_path, "record": read_record(record_path)})
     write_json(paths.THEME_REPORT, report)
     write_text(paths.THEME_REPORT_MD, theme_report_markdown(report))
     left = f"; left out: {capped(list(result.left_out))} (why: {paths.THEME_REPORT_MD})" if result.left_out else ""

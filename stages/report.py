@@ -23,6 +23,7 @@ from themetag.reporting.error_examples import confusions, error_examples, errors
 from themetag.reporting.estimate_rows import estimate_rows_section
 from themetag.reporting.report_page import changed_choices, moved, previous_metrics, report_markdown, where_to_look
 from themetag.reporting.results_table import results_table
+from themetag.reporting.reuse_note import reuse_section
 from themetag.reporting.score_plots import score_histogram, threshold_sweep
 
 
@@ -103,7 +104,9 @@ def main() -> None:
         results_table(metrics, chosen, families, spaces),
         lines,
         changes,
-        encoder_section(encoders, spaces, probe_figures()) + estimate_rows_section(chosen),
+        encoder_section(encoders, spaces, probe_figures())
+        + reuse_section(read_json(paths.REUSE) if paths.REUSE.is_file() else None)
+        + estimate_rows_section(chosen),
     )
     write_text(paths.REPORT_MD, page)
     n_fp = int((examples.error == "false positive").sum())

@@ -40,6 +40,8 @@ def main() -> None:
             continue
         start = time.perf_counter()
         fam, tuning, mats, setups = study_setups(params, cand)
+        if not setups:  # the tuning record kept every theme (stage reuse)
+            continue
         points = portfolio(cand.family, fam)
         if not points:  # no evidence to race on: the candidate goes on everywhere
             print(f"screen {cand.name}: families.{cand.family} has no portfolio, so it is never raced out")

@@ -6,6 +6,11 @@ the recall once that precision is 1.0), ties broken by out-of-fold average preci
 ``average_precision`` uses average precision alone. Every candidate's scores come from the same
 folds, so they compare fairly across families and spaces. It never reads threshold parameters,
 so a threshold change cannot change the models.
+
+A theme the ``reuse`` stage refitted from the tuning record keeps its recorded candidate and
+setting, with the refit's out-of-fold scores. The stage also writes the next tuning record,
+``artifacts/tuning_record.json`` (``themetag/tuning/record.py``): the refitted themes' entries as
+they were, the tuned themes' new winners.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from themetag.modelling.candidates import candidates
 from themetag.pipeline import paths
 from themetag.pipeline.artifacts import load_folds
 from themetag.pipeline.params import load_params
+from themetag.tuning.record import config_digest, sealed, theme_entry
 
 REPORTED = (
     "best_value",
@@ -39,6 +45,16 @@ def rank(candidate: dict, criterion: str) -> tuple[float, ...]:
     if criterion == "average_precision":
         return (candidate["average_precision"],)
     raise ValueError(f"select.criterion={criterion!r}; use objective or average_precision")
+
+
+def next_tuning_record(themes: dict[str, dict]) -> dict:
+    """The record of this run: what ``themetag keep-tuning`` puts in ``reuse.record``."""
+    from themetag.features.encoder_choice import listed_auto
+
+    raw = load_params(resolve=False)
+    choice = read_json(paths.ENCODER_CHOICE) if listed_auto(raw) and paths.ENCODER_CHOICE.is_file() else None
+    encoder = {"model": choice["model"], "max_tokens": int(choice["max_tokens"])} if choice else None
+    return sealed({"format": 1, "config": config_digest(raw), "encoder": encoder, "themes": themes})
 
 
 def main() -> None:
@@ -65,7 +81,12 @@ def main() -> None:
         if summary.get("raced_out"):
             raced[cand.name] = summary["raced_out"]
     tuned = [c for c in grid if c.name in summaries]
-    if not tuned:
+    reuse = read_json(paths.REUSE)["themes"]
+    record = read_json(paths.RECORD_IN).get("record") or {}
+    kept = [t for t in themes if reuse[t]["action"] == "refit"]
+    refit_oof = pd.read_csv(paths.REUSE_OOF) if kept else pd.DataFrame()
+    next_record: dict[str, dict] = {}
+    if not tuned and len(kept) < len(themes):
         raise InputError(f"models: every candidate is skipped ({skipped}); list a family that fits a listed space")
     selection, selected_oof = {}, {}
     screen = read_json(paths.SCREEN)["themes"] if paths.SCREEN.exists() else {}
@@ -76,10 +97,28 @@ def main() -> None:
         "skipped": skipped,
         "settled": settled,
         "raced_out": raced,
+        "reuse": {t: {k: reuse[t].get(k) for k in ("action", "why", "record_value", "value", "bound")} for t in themes},
     }
     for theme in themes:
         y = labels[theme].to_numpy(dtype=int)
+        if theme in kept:
+            entry, got = record["themes"][theme], reuse[theme]
+            figures = {"objective": got["value"], "average_precision": got["average_precision"]}
+            selection[theme] = {
+                **{k: entry[k] for k in ("candidate", "family", "space", "params", "seed")},
+                "criterion": criterion,
+                "candidates": {entry["candidate"]: figures},
+                "refitted": True,
+            }
+            selected_oof[theme] = refit_oof[theme]
+            report["themes"][theme] = {entry["candidate"]: {"best_value": got["value"], "stop_reason": "refit"}}
+            next_record[theme] = entry
+            continue
         ran = [c for c in tuned if theme in summaries[c.name]]  # a costly candidate skips settled themes
+        if not ran:
+            raise InputError(
+                f"{paths.REUSE}: theme {theme!r} is left to tuning, but no tune stage's output has it; run `dvc repro`"
+            )
         scored = {}
         for c in ran:
             ap = float(average_precision_score(y, oofs[c.name][theme].to_numpy()))
@@ -96,6 +135,9 @@ def main() -> None:
             "candidates": scored,
         }
         selected_oof[theme] = oofs[best.name][theme]
+        next_record[theme] = theme_entry(
+            selection[theme], result["best_value"], scored[best.name]["average_precision"], len(y), int(y.sum())
+        )
         report["themes"][theme] = {c.name: {k: summaries[c.name][theme][k] for k in REPORTED} for c in ran}
         for name, why in ((n, r[theme]) for n, r in raced.items() if theme in r):  # stopped after the screen
             shown = screen.get(theme, {}).get("candidates", {}).get(name, {})
@@ -119,6 +161,7 @@ def main() -> None:
     for space in params["models"]["spaces"]:
         report["spaces"][space] = sum(s["space"] == space for s in selection.values())
     write_json(paths.SELECTION, selection)
+    write_json(paths.RECORD_OUT, next_tuning_record(next_record))
     write_with(paths.SELECTED_OOF, lambda p: pd.DataFrame(selected_oof).to_csv(p, index=False, float_format="%.9g"))
     write_json(paths.TUNING_METRICS, report)
     if skipped:

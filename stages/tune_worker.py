@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> None:
     if cand.skip:
         raise InputError(f"tune_worker: candidate {cand.name} is skipped ({cand.skip}); there is nothing to tune")
     fam, tuning, mats, setups = study_setups(params, cand)
+    if not setups:
+        print(f"tune_worker {cand.name}: nothing to tune (the tuning record kept every theme: {paths.REUSE})")
+        return
     if not cand.costly:  # the screen decides where a first-round candidate goes on: wait for it
         storage = make_storage(params["tuning"]["storage"], params["tuning"].get("heartbeat"))
         for theme, _, _, fp in setups:  # a clone whose data or config differ refuses before waiting

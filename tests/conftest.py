@@ -21,3 +21,14 @@ def trained(tmp_path_factory):
     from harness.trained import train_slice
 
     return train_slice(tmp_path_factory.mktemp("trained"), spaces="[tfidf,embeddings,tfidf_embeddings]")
+
+
+@pytest.fixture
+def trained_copy(trained, tmp_path, monkeypatch):
+    """A copy of the trained slice (without its Optuna storage), as the working folder."""
+    import shutil
+
+    path = tmp_path / "p"
+    shutil.copytree(trained, path, ignore=shutil.ignore_patterns(".optuna"))
+    monkeypatch.chdir(path)
+    return path

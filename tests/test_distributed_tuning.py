@@ -48,7 +48,7 @@ def rf_repo(
     smoke.write_text(text)
     repo.run("python", "-m", "stages.compose")
     repo.commit("rf on postgres")
-    repo.run("dvc", "repro", "features@tfidf")
+    repo.run("dvc", "repro", "reuse")  # the features, and the plan of what each tune stage runs
     return repo
 
 

@@ -16,7 +16,7 @@ import yaml
 from harness.dvc_repo import DvcRepo
 from themetag.errors import InputError
 from themetag.features.encoder_choice import candidate_confs, listed_auto, models_needed
-from themetag.features.encoder_probe import MIN_POSITIVES, decide, gain, probe, themes_ap
+from themetag.features.encoder_probe import MIN_POSITIVES, budget, decide, gain, probe, themes_ap
 from themetag.features.encoder_source import SOURCES, cache_root, default_cache, fetch
 from themetag.pipeline.params import load_params, resolve_auto
 from themetag.reporting.encoder_note import encoder_section
@@ -56,6 +56,15 @@ def test_a_gain_pays_only_when_large_enough_and_shared_by_the_themes():
     assert none["mean"] is None and decide({"b": none}, 0.02)[0] is None
     # of two paying candidates, the larger mean gain wins
     assert decide({"b": steady, "c": gain([0.5, 0.6, 0.7, 0.4], [0.6, 0.7, 0.8, 0.5])}, 0.02)[0] == "c"
+
+
+def test_the_probe_budget_binds_only_on_long_texts_fewer_rows_first_then_shorter_inputs():
+    assert budget(np.full(1000, 31), 40000, 400) == (1000, None, None)  # mams_acsa's 1,000 rows: unchanged
+    rows, cap, why = budget(np.full(1000, 60), 40000, 400)
+    assert (rows, cap) == (666, None) and "probed on 666 rows" in why
+    rows, cap, why = budget(np.full(1000, 250), 40000, 400)  # abstracts: 400 rows of 100 word pieces
+    assert (rows, cap) == (400, 100) and "each input cut to 100 word pieces" in why
+    assert rows * cap <= 40000
 
 
 def test_themes_ap_is_out_of_fold_and_a_rare_theme_does_not_vote():

@@ -2,7 +2,6 @@
 the ledger data/picked.csv, the thresholds stage's sample rows, and the report's note."""
 
 import json
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -18,11 +17,8 @@ from themetag.thresholds.rules import choose
 
 
 @pytest.fixture
-def project(trained, tmp_path, monkeypatch):
-    path = tmp_path / "p"
-    shutil.copytree(trained, path, ignore=shutil.ignore_patterns(".optuna"))
-    monkeypatch.chdir(path)
-    return path
+def project(trained_copy):
+    return trained_copy
 
 
 def test_the_ledger_appends_and_reads_back_by_normalised_text(tmp_path):

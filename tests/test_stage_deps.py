@@ -111,6 +111,7 @@ def known_paths() -> set[str]:
     known |= {paths.features_file("${item}").as_posix(), paths.features_file("${item.space}").as_posix()}
     known |= {paths.tune_dir("${item.family}-${item.space}", costly).as_posix() for costly in (False, True)}
     known |= {paths.screen_file("${item.family}-${item.space}").as_posix()}
+    known |= {paths.plan_file("${item.family}-${item.space}").as_posix()}
     return known
 
 

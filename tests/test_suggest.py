@@ -189,6 +189,43 @@ def test_labelled_batch_appends_once_and_is_not_suggested_again(project):
     assert not set(again["Processed Text"]) & set(batch["Processed Text"])
 
 
+def test_a_relabel_of_a_training_row_becomes_ledger_decisions_and_is_named(project, capsys):
+    train = pd.read_csv(project / "data/train.csv", dtype=str, keep_default_na=False)
+    before = (project / "data/train.csv").read_bytes()
+    text, themes = train["Processed Text"].iloc[3], train["Themes"].iloc[3]
+    old = [t.strip() for t in themes.split(",")]
+    new = ["price"] if "price" not in old else ["staff"]
+    batch = pd.DataFrame(
+        {
+            "Processed Text": [text.upper(), train["Processed Text"].iloc[4], "a text nobody labelled before"],
+            "Themes": [", ".join(new), train["Themes"].iloc[4], "food"],
+        }
+    )
+    batch.to_csv(project / "relabel.csv", index=False)
+    append_batch.run(argparse.Namespace(batch=project / "relabel.csv"))
+    out = capsys.readouterr().out
+    assert "1 rows appended" in out and "1 already in data/train.csv with the same themes" in out
+    assert f"1 relabel(s) of rows already in data/train.csv (line 5) recorded as {len(old) + 1} decision(s)" in out
+    ledger = pd.read_csv(project / "data/label_fixes.csv", dtype=str, keep_default_na=False)
+    got = sorted(zip(ledger["theme"], ledger["decision"], strict=True))
+    assert got == sorted([(new[0], "add"), *((t, "remove") for t in old)])
+    assert set(ledger["fingerprint"]) == {text_fingerprint(text)} and set(ledger["line"]) == {"5"}
+    assert (project / "data/train.csv").read_bytes().startswith(before)  # the row itself is never rewritten
+    append_batch.run(argparse.Namespace(batch=project / "relabel.csv"))  # again: the ledger now agrees
+    assert "relabel" not in capsys.readouterr().out
+    assert len(pd.read_csv(project / "data/label_fixes.csv")) == len(ledger)
+    (project / "data/train.csv").write_bytes(before)
+    (project / "data/label_fixes.csv").unlink()
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["data"]["fixes"] = None
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    with pytest.raises(InputError) as err:
+        append_batch.run(argparse.Namespace(batch=project / "relabel.csv"))
+    msg = str(err.value)
+    assert "line 2 relabels data/train.csv line 5" in msg and "set data.fixes" in msg and "\n" not in msg
+    assert (project / "data/train.csv").read_bytes() == before
+
+
 def test_conflicting_rows_in_a_batch_are_named_and_nothing_is_appended(project, capsys):
     before = (project / "data/train.csv").read_bytes()
     batch = pd.DataFrame(

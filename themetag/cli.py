@@ -3,6 +3,7 @@
     themetag predict --input new.csv --output tagged.csv     # tag new texts (slim install)
     themetag fold-review                                     # review decisions -> the ledger
     themetag append-batch batch.csv                          # a labelled batch -> the training CSV
+    themetag keep-tuning                                     # the last run's tuning -> data/tuning_record.json
     themetag check                                           # does params.yaml match conf/?
 
 Exit codes: 0 done, 1 ``check`` found params.yaml stale, 2 bad input or usage (one line on
@@ -24,6 +25,7 @@ COMMANDS = {
     "predict": ("themetag.tagging.predict", "tag new texts with a trained bundle"),
     "fold-review": ("themetag.labelling.fold_review", "fold label-review decisions into the review ledger"),
     "append-batch": ("themetag.labelling.append_batch", "append a labelled batch to the training CSV"),
+    "keep-tuning": ("themetag.labelling.keep_tuning", "keep the last run's tuning for the next round (reuse.record)"),
     "check": (None, "exit 0 if params.yaml is the composition of conf/, 1 if not (needs the [train] extra)"),
 }
 TRAIN_EXTRA = "pip install 'themetag[train]' (or the project's requirements.txt)"

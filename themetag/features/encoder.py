@@ -16,7 +16,6 @@ input order. A text's vector does not depend on its batch (tests check it).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from themetag.errors import InputError
+from themetag.fingerprint import file_sha256
 from themetag.pipeline import paths
 
 ASSETS = Path(__file__).parent / "assets"
@@ -43,12 +43,7 @@ class ModelFiles:
     tokenizer: Path
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+sha256_of = file_sha256  # the name the encoder modules use
 
 
 def resolve_model(model: str) -> ModelFiles:
@@ -239,6 +234,12 @@ class Encoder:
         row = {k: j for j, k in enumerate(first)}
         out[missing] = fresh[[row[keys[i].tobytes()] for i in missing]]
         return out
+
+    def word_pieces(self, texts: list[str]) -> np.ndarray:
+        """Each text's length in word pieces, as this encoder truncates it."""
+        if self._session is None:
+            self._open()
+        return np.array([len(e.ids) for e in self._tokenizer.encode_batch([str(t) for t in texts])], dtype=int)
 
     def _encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if self._session is None:

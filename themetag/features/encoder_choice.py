@@ -46,9 +46,13 @@ def theme_encoders(params: dict, spaces: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def models_needed(params: dict) -> list[str]:
-    """Every model the listed spaces may encode with: ``auto`` stands for each candidate."""
+def models_needed(params: dict, chosen: dict | None = None) -> list[str]:
+    """Every model the listed spaces may encode with: ``auto`` stands for each candidate, or
+    for ``chosen`` alone (the tuning record's encoder)."""
     names: list[str] = []
     for conf in needs_encoders(params):
-        names += [c["model"] for c in candidate_confs(params, conf)] if conf.get("model") == AUTO else [conf["model"]]
+        if conf.get("model") != AUTO:
+            names.append(conf["model"])
+        else:
+            names += [chosen["model"]] if chosen else [c["model"] for c in candidate_confs(params, conf)]
     return list(dict.fromkeys(names))

@@ -5,10 +5,14 @@
 
 Only the training CSV's columns are appended (the batch's helper columns are not; how each row
 was picked, its ``picked by``, goes to the ledger ``data.picked``, which the thresholds read), and a row
-whose text is already in the training CSV (after normalising) is passed over, so running it
-twice appends nothing the second time. Two rows of the batch with the same text and different
+whose text is already in the training CSV (after normalising) with the same themes is passed over,
+so running it twice appends nothing the second time. A row whose text is there with other themes
+is a relabel: it goes to the review ledger ``data.fixes`` as ``add`` and ``remove`` decisions
+(as ``themetag fold-review`` writes them), so the labeller's correction is applied on top of the
+training CSV, and the summary line names it. Two rows of the batch with the same text and different
 themes are a conflict: the command names both and appends nothing until the labeller decides.
-Then run ``dvc repro``.
+Then run ``dvc repro``. First, it keeps the last run's tuning (``themetag keep-tuning``), when that
+run wrote a record and ``reuse.record`` is set: the round then refits instead of tuning.
 """
 
 from __future__ import annotations
@@ -21,12 +25,15 @@ import pandas as pd
 
 from themetag.atomic import write_with
 from themetag.data.input_csv import read_csv, row_label
-from themetag.data.label_fixes import text_fingerprint
+from themetag.data.label_fixes import apply_ledger, read_ledger, text_fingerprint
 from themetag.data.label_studio import labelled_tasks
 from themetag.data.labels import split_themes, theme_normaliser
 from themetag.errors import InputError
+from themetag.labelling.fold_review import fold, user_name
+from themetag.labelling.keep_tuning import keep
 from themetag.labelling.next_batch import PICKED_BY
 from themetag.labelling.picked_rows import record_picked
+from themetag.pipeline import paths
 from themetag.pipeline.params import load_params
 
 
@@ -77,6 +84,39 @@ def _shown(themes: frozenset) -> str:
     return ", ".join(sorted(themes)) or "(no theme)"
 
 
+def relabels(batch: pd.DataFrame, where: list[str], train: pd.DataFrame, params: dict, source: Path) -> list[dict]:
+    """Ledger decisions for the batch rows whose text is already in the training CSV with other
+    themes than the batch gives it (the themes the CSV and the ledger give it now)."""
+    data, labels = params["data"], params["labels"]
+    spell = theme_normaliser(labels)
+    text_col, themes_col = data["text_column"], data["themes_column"]
+    first: dict[str, int] = {}
+    for i, text in enumerate(train[text_col]):
+        first.setdefault(text_fingerprint(text), i)
+    ledger = read_ledger(data["fixes"], spell) if data.get("fixes") else []
+
+    def themes_of(cell: str) -> list[str]:
+        return [spell(t) for t in split_themes(str(cell), data["separator"], labels["lowercase"])]
+
+    out = []
+    for i, (text, cell) in enumerate(zip(batch[text_col], batch[themes_col], strict=True)):
+        fp = text_fingerprint(text)
+        if fp not in first or not str(text).strip():
+            continue
+        line = first[fp]
+        (now,), _ = apply_ledger(
+            [fp], [themes_of(train[themes_col].iloc[line])], [d for d in ledger if d.fingerprint == fp]
+        )
+        wanted = themes_of(cell)
+        note = f"relabelled in {source.name} {where[i]}"
+        for theme, decision in [
+            *((t, "add") for t in wanted if t not in now),
+            *((t, "remove") for t in now if t not in wanted),
+        ]:
+            out.append({"fingerprint": fp, "line": str(line + 2), "theme": theme, "decision": decision, "note": note})
+    return out
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("batch", type=Path, help="labelled batch: .csv (copy of metrics/label_next.csv) or .json")
 
@@ -90,6 +130,14 @@ def run(args: argparse.Namespace) -> None:
     clash = conflict(args.batch, batch, where, params)
     if clash:
         raise InputError(clash)
+    fixes = relabels(batch, where, train, params, args.batch)
+    if fixes and not data.get("fixes"):
+        f = fixes[0]
+        raise InputError(
+            f"{args.batch}: {f['note'].split(' ', 3)[-1]} relabels {train_path} line {f['line']} ({f['decision']} "
+            f"{f['theme']!r}), and data.fixes is not set to record it; set data.fixes (e.g. data/label_fixes.csv), "
+            f"or edit line {f['line']} of {train_path} by hand (nothing was appended)"
+        )
     have = {text_fingerprint(t) for t in train[data["text_column"]]}
     fresh, repeats = [], 0
     for i, text in enumerate(batch[data["text_column"]]):
@@ -100,6 +148,10 @@ def run(args: argparse.Namespace) -> None:
         have.add(fp)
         fresh.append(i)
     new = batch.iloc[fresh].reindex(columns=train.columns).fillna("")
+    if len(new) and (params.get("reuse") or {}).get("record") and paths.RECORD_OUT.is_file():
+        kept = keep(load_params(resolve=False), quiet_if_same=True)  # before the data changes: the run's own tuning
+        if kept:
+            print(kept)
     recorded = 0
     if len(new) and data.get("picked") and PICKED_BY in batch:
         # the ledger first: appended again after an interruption, a text is passed over in train.csv
@@ -110,8 +162,21 @@ def run(args: argparse.Namespace) -> None:
         raw = train_path.read_bytes()
         tail = new.to_csv(index=False, header=False, lineterminator="\n").encode("utf-8")
         write_with(train_path, lambda p: p.write_bytes(raw + (b"" if raw.endswith(b"\n") else b"\n") + tail))
+    if fixes:  # after the rows: a relabel applied again replaces its own ledger lines
+        ledger = Path(data["fixes"])
+        table = fold(ledger, fixes, user_name(), theme_normaliser(params["labels"]))
+        write_with(ledger, lambda p: table.to_csv(p, index=False))
+    relabelled = len({(f["fingerprint"]) for f in fixes})
+    repeats -= relabelled
     empty = int((new[data["themes_column"]].str.strip() == "").sum())
-    notes = [f"{repeats} already in {train_path} or empty, passed over"] if repeats else []
+    notes = [f"{repeats} already in {train_path} with the same themes, or empty, passed over"] if repeats else []
+    if fixes:
+        lines = sorted({int(f["line"]) for f in fixes})
+        shown = ", ".join(f"line {n}" for n in lines[:5]) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
+        notes.append(
+            f"{relabelled} relabel(s) of rows already in {train_path} ({shown}) recorded as {len(fixes)} "
+            f"decision(s) in {data['fixes']}"
+        )
     if unlabelled:
         notes.append(f"{unlabelled} tasks not labelled yet, left out")
     if recorded:

@@ -21,6 +21,12 @@ TUNE_COSTLY_DIR = TUNE_DIR / "costly"
 SCREEN_DIR = ARTIFACTS / "screen"  # the race (stage screen): every first-round candidate's portfolio per theme
 SCREEN = SCREEN_DIR / "summary.json"  # values and decisions, per theme and candidate
 SCREEN_SECONDS = SCREEN_DIR / "seconds.json"  # the time the screen spent per candidate
+RECORD_IN = ARTIFACTS / "record.json"  # the tuning record (reuse.record) as expand_labels checked it, or none
+REUSE_DIR = ARTIFACTS / "reuse"  # stage reuse: refits of the recorded settings, and what is left to tune
+REUSE = REUSE_DIR / "summary.json"  # per theme: refit or tune, and why
+REUSE_OOF = REUSE_DIR / "oof.csv"  # the refitted themes' out-of-fold scores
+PLAN_DIR = REUSE_DIR / "plan"  # one <candidate>.json per candidate: the studies its stage must run
+RECORD_OUT = ARTIFACTS / "tuning_record.json"  # the next record (select); `themetag keep-tuning` copies it
 SELECTION = ARTIFACTS / "selection.json"
 SELECTED_OOF = ARTIFACTS / "selected_oof.csv"
 THRESHOLDS = ARTIFACTS / "thresholds.json"
@@ -68,3 +74,9 @@ def screen_file(candidate: str) -> Path:
     """One candidate's race decisions: the only part of the screen its ``tune@`` stage depends on,
     so a change elsewhere in the race reruns no tune stage whose own decisions stay the same."""
     return SCREEN_DIR / f"{candidate}.json"
+
+
+def plan_file(candidate: str) -> Path:
+    """The themes (and their studies) one candidate's tune stage runs: its only data dependency,
+    so a round whose themes are all refitted reruns no tune stage."""
+    return PLAN_DIR / f"{candidate}.json"

@@ -124,14 +124,19 @@ def restrict(mats: FoldMatrices, rows: np.ndarray) -> FoldMatrices:
     return out
 
 
-def widening(leader_value: float, positives: int, min_recall: float) -> float:
-    """Twice the standard error of the leader's precision on the sample: it tags about
-    ``min_recall`` x ``positives`` / precision rows there (Agresti-Coull, so that a precision of
-    1.0 on a few rows is not taken as certain)."""
-    p = min(max(leader_value, 0.0), 1.0)
+def precision_se(value: float, positives: int, min_recall: float) -> float:
+    """The standard error of a precision measured where the rule tags about ``min_recall`` x
+    ``positives`` / precision rows (Agresti-Coull, so that a precision of 1.0 on a few rows is
+    not taken as certain)."""
+    p = min(max(value, 0.0), 1.0)
     tagged = min_recall * positives / max(p, 0.05)
     q = (p * tagged + 2) / (tagged + 4)
-    return 2 * math.sqrt(q * (1 - q) / (tagged + 4))
+    return math.sqrt(q * (1 - q) / (tagged + 4))
+
+
+def widening(leader_value: float, positives: int, min_recall: float) -> float:
+    """Twice the standard error of the leader's precision on the sample (``precision_se``)."""
+    return 2 * precision_se(leader_value, positives, min_recall)
 
 
 def raced_out(candidate: str, themes: list[str]) -> dict[str, str]:

@@ -131,12 +131,12 @@ def study_name(theme: str, candidate: str, fp: str) -> str:
     return f"{candidate}:{theme}:{fp}"
 
 
-def study_setups(params: dict, cand: Candidate) -> tuple[dict, dict, FoldMatrices, list[tuple]]:
-    """The family's config, the tuning config, the fold matrices, and per theme (theme, y,
-    seed, fingerprint). The DVC stage and every worker derive study names from this."""
-    for path in (paths.LABELS, paths.FOLDS, paths.features_file(cand.space)):
+def theme_setups(params: dict, cand: Candidate) -> tuple[dict, dict, list[tuple]]:
+    """The family's config, the tuning config, and per theme (theme, y, seed, fingerprint),
+    without loading any matrix: the ``reuse`` stage's plans name studies by these."""
+    for path in (paths.LABELS, paths.FOLDS):
         if not path.exists():
-            raise InputError(f"{path}: missing; run `dvc repro features@{cand.space}` first")
+            raise InputError(f"{path}: missing; run `dvc repro folds` first")
     fam, tuning = family_conf(params, cand.family, cand.space), params["tuning"]
     labels = pd.read_csv(paths.LABELS, keep_default_na=False)
     fold, themes = load_folds()
@@ -157,4 +157,18 @@ def study_setups(params: dict, cand: Candidate) -> tuple[dict, dict, FoldMatrice
     for i, theme in enumerate(themes):
         y = labels[theme].to_numpy(dtype=int)
         setups.append((theme, y, tuning["seed"] + i, fingerprint(*setup, y)))
+    return fam, tuning, setups
+
+
+def study_setups(params: dict, cand: Candidate) -> tuple[dict, dict, FoldMatrices, list[tuple]]:
+    """``theme_setups`` and the fold matrices, restricted to the themes the ``reuse`` stage's
+    plan leaves to tuning (``themetag/tuning/plan.py``). The DVC stage and every worker derive
+    study names from this."""
+    from themetag.tuning.plan import planned_themes
+
+    fam, tuning, setups = theme_setups(params, cand)
+    planned = planned_themes(cand.name)
+    setups = [s for s in setups if s[0] in planned]
+    if not setups:  # every theme refitted from the tuning record: no matrix is needed
+        return fam, tuning, FoldMatrices([], [], [], []), []
     return fam, tuning, load_fold_matrices(params, cand.space), setups

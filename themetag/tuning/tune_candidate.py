@@ -32,7 +32,7 @@ def cut_note(plan: Budget) -> str:
 
 def run(params: dict, cand: Candidate) -> None:
     """Tune ``cand`` on every theme it is still in the race on; write its output folder."""
-    family, space = cand.family, cand.space
+    family = cand.family
     fam, tuning, mats, setups = study_setups(params, cand)
     themes, settled, raced = themes_to_tune(params, cand, [s[0] for s in setups])
     for theme, why in settled.items():
@@ -40,6 +40,10 @@ def run(params: dict, cand: Candidate) -> None:
     for theme, why in raced.items():
         print(f"{cand.stage} {theme}: not tuned, raced out: {why}", flush=True)
     setups = [s for s in setups if s[0] in themes]
+    if not setups:  # the tuning record kept every theme (stage reuse), or the others settled them
+        write_summary(cand, settled, raced, 0.0, {}, [])
+        print(f"{cand.stage}: nothing to tune (kept by the tuning record, settled or raced out)")
+        return
     points = portfolio(family, fam)
     bars = race_bars(params, themes) if cand.costly else {}
     tuning = search_tuning(tuning, sum(len(v) for v in mats.valid_idx), points, cand.costly)
@@ -70,14 +74,18 @@ def run(params: dict, cand: Candidate) -> None:
         write_with(out / "trials" / f"{t}.csv", lambda p, df=trials: df.to_csv(p, index=False))
         results[t].pop("oof")
     seconds = time.perf_counter() - start
+    write_summary(cand, settled, raced, seconds, results, themes)
+    print(f"{cand.stage}: {len(themes)} themes in {seconds:.1f}s")
+
+
+def write_summary(cand: Candidate, settled: dict, raced: dict, seconds: float, results: dict, themes: list) -> None:
     summary = {
-        "family": family,
-        "space": space,
+        "family": cand.family,
+        "space": cand.space,
         "skipped": None,
         "settled": settled,
         "raced_out": raced,
         "seconds": seconds,
         "themes": [results[t] for t in themes],
     }
-    write_json(out / "summary.json", summary)
-    print(f"{cand.stage}: {len(themes)} themes in {seconds:.1f}s")
+    write_json(paths.tune_dir(cand.name, cand.costly) / "summary.json", summary)

@@ -1,0 +1,109 @@
+"""Stage reuse: refit what the tuning record kept, and plan what is left to tune.
+
+Per theme (``themetag/tuning/reuse.py`` says when and why): refit the recorded setting on the
+current folds, or leave the theme to tuning. Writes ``artifacts/reuse/``: ``summary.json`` (per
+theme: refit or tune, and why), ``oof.csv`` (the refitted themes' out-of-fold scores) and
+``plan/<candidate>.json`` (the studies each tune stage runs, ``themetag/tuning/plan.py``).
+Without a record, or with one tuned under other settings, every theme is left to tuning and the
+plans are what the tune stages ran before there was a record.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+
+from themetag.atomic import read_json, write_json, write_with
+from themetag.errors import InputError, run_cli
+from themetag.modelling.candidates import candidates, family_conf
+from themetag.pipeline import paths
+from themetag.pipeline.artifacts import load_folds
+from themetag.pipeline.params import load_params
+from themetag.tuning.plan import plan_body
+from themetag.tuning.processes import run_unordered
+from themetag.tuning.record import applies
+from themetag.tuning.reuse import REFIT, TUNE, after_refit, before_refit, drop_bound, refit_theme
+from themetag.tuning.studies import theme_setups
+
+
+def main() -> None:
+    params, raw = load_params(), load_params(resolve=False)
+    settings, tuning = params["reuse"], params["tuning"]
+    if not paths.RECORD_IN.is_file():
+        raise InputError(f"{paths.RECORD_IN}: missing; run `dvc repro expand_labels` first")
+    record = read_json(paths.RECORD_IN).get("record")
+    ok, why = applies(record, raw)
+    labels = pd.read_csv(paths.LABELS, keep_default_na=False)
+    _, themes = load_folds()
+    rows, min_recall = len(labels), float(tuning["early_stop"]["min_recall"])
+    entries = record["themes"] if ok else {}
+    out: dict[str, dict] = {}
+    refit: dict[str, list[str]] = {}  # space -> themes to refit
+    for theme in themes:
+        positives = int(labels[theme].sum())
+        entry = entries.get(theme)
+        reason = before_refit(entry, theme, rows, positives, settings) if ok else why
+        out[theme] = {"action": TUNE if reason else REFIT, "why": reason, "positives": positives}
+        if entry:
+            out[theme].update(candidate=entry["candidate"], record_value=entry["value"])
+        if not reason:
+            refit.setdefault(entry["space"], []).append(theme)
+    start, oof = time.perf_counter(), {}
+    if refit:
+        from themetag.features.spaces import load_fold_matrices
+
+        for space, names in refit.items():
+            tasks = []
+            for t in names:
+                e = entries[t]
+                fam = family_conf(params, e["family"], space)
+                tasks.append((t, fam, e["params"], labels[t].to_numpy(dtype=int), int(e["seed"]), tuning))
+            for res in run_unordered(refit_theme, tasks, load_fold_matrices(params, space), tuning["n_jobs"]):
+                t, e = res["theme"], entries[res["theme"]]
+                fell = after_refit(e, res["value"], out[t]["positives"], min_recall, settings)
+                recorded, now = min(float(e["value"]), 1.0), min(res["value"], 1.0)
+                bound = drop_bound(recorded, now, out[t]["positives"], min_recall, float(settings["drop_sd"]))
+                out[t].update(
+                    value=res["value"],
+                    average_precision=res["average_precision"],
+                    bound=round(bound, 6),
+                )
+                if fell:
+                    out[t].update(action=TUNE, why=fell)
+                else:
+                    oof[t] = res["oof"]
+    kept = [t for t in themes if out[t]["action"] == REFIT]
+    summary = {
+        "record": read_json(paths.RECORD_IN).get("path"),
+        "applied": ok,
+        "why": why,
+        "dropped": sorted(set(entries) - set(themes)),  # recorded themes the data no longer has
+        "themes": out,
+    }
+    paths.PLAN_DIR.mkdir(parents=True, exist_ok=True)
+    for stale in paths.PLAN_DIR.glob("*.json"):
+        stale.unlink()
+    frame = pd.DataFrame({t: oof[t] for t in kept}, index=range(rows))
+    write_with(paths.REUSE_OOF, lambda p: frame.to_csv(p, index=False, float_format="%.9g"))
+    for cand in candidates(params):
+        if cand.skip:
+            write_json(paths.plan_file(cand.name), {"skipped": cand.skip})
+            continue
+        _, _, setups = theme_setups(params, cand)
+        planned = {t: fp for t, _, _, fp in setups if out[t]["action"] == TUNE}
+        write_json(paths.plan_file(cand.name), plan_body(planned, paths.features_file(cand.space)))
+    write_json(paths.REUSE, summary)
+    tuned = [t for t in themes if out[t]["action"] == TUNE]
+    if not ok:
+        print(f"reuse: {why}; every theme is tuned")
+    else:
+        print(f"reuse: {len(kept)} theme(s) refitted from {summary['record']} in {time.perf_counter() - start:.1f}s")
+        for t in tuned:
+            print(f"reuse {t}: tuned again: {out[t]['why']}")
+        if summary["dropped"]:
+            print(f"reuse: the record's themes {', '.join(summary['dropped'])} are not in the data; ignored")
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,168 @@
+"""Tune rarely, refit often: the tuning record, its checks, the refit and when a theme is tuned again."""
+
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from harness.dvc_repo import ROOT, DvcRepo
+from stages import expand_labels, report, reuse, select
+from themetag.errors import InputError
+from themetag.labelling.keep_tuning import keep
+from themetag.pipeline.params import load_params
+from themetag.tuning.record import applies, read_record
+from themetag.tuning.reuse import after_refit, before_refit
+
+SETTINGS = {"max_growth": 0.5, "drop_sd": 2.0, "retune": []}
+
+
+@pytest.fixture
+def project(trained_copy):
+    return trained_copy
+
+
+def one_line(err) -> str:
+    msg = str(err.value)
+    assert "\n" not in msg
+    return msg
+
+
+def test_keep_tuning_writes_a_record_that_a_hand_edit_or_damage_stops_in_one_line(project):
+    selection = json.loads((project / "artifacts/selection.json").read_text())
+    said = keep(load_params(resolve=False))
+    assert (
+        said
+        == f"keep-tuning: {len(selection)} themes' tuning kept in data/tuning_record.json (commit it with the data)"
+    )
+    record = read_record("data/tuning_record.json")
+    assert {t: e["params"] for t, e in record["themes"].items()} == {t: s["params"] for t, s in selection.items()}
+    assert record["encoder"] == {"model": "all-MiniLM-L6-v2", "max_tokens": 256}
+    assert keep(load_params(resolve=False), quiet_if_same=True) is None  # the same run: nothing to write
+    text = (project / "data/tuning_record.json").read_text()
+    theme = next(iter(record["themes"]))
+    edited = json.loads(text)
+    edited["themes"][theme]["value"] = 0.99
+    (project / "data/tuning_record.json").write_text(json.dumps(edited))
+    with pytest.raises(InputError) as err:
+        expand_labels.main()
+    msg = one_line(err)
+    assert "data/tuning_record.json" in msg and "checksum" in msg and "git checkout" in msg and "keep-tuning" in msg
+    (project / "data/tuning_record.json").write_text(text[: len(text) // 2])
+    with pytest.raises(InputError) as err:
+        expand_labels.main()
+    assert "data/tuning_record.json: not a readable tuning record" in one_line(err)
+
+
+def test_refitting_the_record_on_the_same_folds_gives_the_tuned_scores_bit_for_bit(project):
+    before_oof = (project / "artifacts/selected_oof.csv").read_bytes()
+    before = json.loads((project / "artifacts/selection.json").read_text())
+    keep(load_params(resolve=False))
+    expand_labels.main()
+    reuse.main()
+    summary = json.loads((project / "artifacts/reuse/summary.json").read_text())
+    assert summary["applied"] and {r["action"] for r in summary["themes"].values()} == {"refit"}
+    plans = [json.loads(p.read_text()) for p in (project / "artifacts/reuse/plan").glob("*.json")]
+    assert plans and all(p.get("themes", {}) == {} for p in plans)  # no study left to run
+    select.main()
+    after = json.loads((project / "artifacts/selection.json").read_text())
+    assert {t: (s["candidate"], s["params"]) for t, s in after.items()} == {
+        t: (s["candidate"], s["params"]) for t, s in before.items()
+    }
+    assert (project / "artifacts/selected_oof.csv").read_bytes() == before_oof
+    for r in summary["themes"].values():
+        assert r["value"] == pytest.approx(r["record_value"], abs=1e-9)
+    report.main()
+    page = (project / "metrics/report.md").read_text()
+    assert "## Tuning: refitted or tuned again" in page and "8 of 8 themes refitted" in page
+
+
+def test_a_record_for_other_settings_or_themes_is_never_applied_silently(project, capsys):
+    keep(load_params(resolve=False))
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    record = read_record("data/tuning_record.json")
+    ok, why = applies(record, {**params, "tuning": {**params["tuning"], "n_trials": 99}})
+    assert not ok and "tuning" in why
+    assert applies(record, {**params, "tuning": {**params["tuning"], "n_jobs": 1, "storage": "journal:x"}})[0]
+    params["tuning"]["early_stop"]["min_precision"] = 0.8
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    expand_labels.main()
+    reuse.main()
+    assert "tuned under other tuning settings; every theme is tuned" in capsys.readouterr().out
+    summary = json.loads((project / "artifacts/reuse/summary.json").read_text())
+    assert not summary["applied"] and {r["action"] for r in summary["themes"].values()} == {"tune"}
+    plan = json.loads((project / "artifacts/reuse/plan/logreg-tfidf.json").read_text())
+    assert set(plan["themes"]) == set(summary["themes"]) and plan["features_sha256"]
+
+
+def test_when_a_theme_is_tuned_again():
+    entry = {"rows": 1000, "positives": 100, "value": 0.9}
+    assert before_refit(None, "new", 1000, 100, SETTINGS).startswith("new theme")
+    assert before_refit(entry, "t", 1500, 100, SETTINGS) is None  # exactly the share: kept
+    assert "rows grew 51%" in before_refit(entry, "t", 1510, 100, SETTINGS)
+    assert "positives grew 60%" in before_refit(entry, "t", 1100, 160, SETTINGS)
+    assert "reuse.retune" in before_refit(entry, "t", 1000, 100, {**SETTINGS, "retune": "all"})
+    assert "reuse.retune" in before_refit(entry, "t", 1000, 100, {**SETTINGS, "retune": ["t"]})
+    assert before_refit(entry, "u", 1000, 100, {**SETTINGS, "retune": ["t"]}) is None
+    # the bound follows the theme's size: the same fall is noise on 20 positives, drift on 2,000
+    small, large = {**entry, "positives": 20}, {**entry, "positives": 2000}
+    assert after_refit(small, 0.85, 20, 0.5, SETTINGS) is None
+    assert "fell 0.050 below the record's 0.900" in after_refit(large, 0.85, 2000, 0.5, SETTINGS)
+    # a record at precision 1.0 carries a recall bonus (1.0 + recall): a refit at 0.96 has not fallen by it
+    medium = {**entry, "positives": 200}
+    assert after_refit({**medium, "value": 1.55}, 0.96, 200, 0.5, SETTINGS) is None
+    assert "fell 0.100 below the record's 1.000" in after_refit({**medium, "value": 1.55}, 0.9, 200, 0.5, SETTINGS)
+
+
+def test_labelling_rounds_refit_rerun_no_tuning_and_a_fresh_clone_reproduces_them(tmp_path):
+    """Real dvc: a cold run, a round (append-batch keeps the tuning), a second round that runs no
+    tune stage, a third whose new theme alone is tuned; then a clone of that commit with no
+    cache reproduces its metrics and bundle byte for byte."""
+    repo = DvcRepo(tmp_path / "p", train_rows=400, test_rows=60)
+    src = pd.read_csv(repo.path / "data/train.csv", dtype=str, keep_default_na=False)
+    extra = pd.read_csv(ROOT / "data/train.csv", dtype=str, keep_default_na=False)
+    extra = extra.iloc[len(src) :]
+    repo.repro()
+    repo.commit("cold")
+
+    def round_(batch: pd.DataFrame, name: str) -> tuple[list[str], dict]:
+        batch.to_csv(tmp_path / f"{name}.csv", index=False)
+        out = repo.run(sys.executable, "-m", "themetag", "append-batch", str(tmp_path / f"{name}.csv")).stdout
+        assert f"{len(batch)} rows appended" in out
+        ran = repo.repro()
+        repo.commit(name)
+        return ran, json.loads((repo.path / "artifacts/reuse/summary.json").read_text())
+
+    ran, summary = round_(extra.iloc[:40], "round-1")
+    assert (repo.path / "data/tuning_record.json").is_file() and summary["applied"]
+    assert {r["action"] for r in summary["themes"].values()} == {"refit"}, summary
+    ran, summary = round_(extra.iloc[40:80], "round-2")
+    assert "reuse" in ran and "thresholds" in ran and "train_final" in ran
+    assert not [s for s in ran if s.startswith(("tune", "screen")) or s == "encoder"], ran
+    new = pd.DataFrame(
+        {
+            "Processed Text": [
+                f"We circled the block {i + 2} times before a parking space came free" for i in range(16)
+            ],
+            "Themes": "parking",
+        }
+    )
+    ran, summary = round_(new, "round-3")
+    assert summary["themes"]["parking"] == {"action": "tune", "why": "new theme (not in the record)", "positives": 16}
+    assert {r["action"] for t, r in summary["themes"].items() if t != "parking"} == {"refit"}
+    plan = json.loads((repo.path / "artifacts/reuse/plan/logreg-tfidf.json").read_text())
+    assert list(plan["themes"]) == ["parking"]
+    assert "tune@logreg-tfidf" in ran
+    tuned = json.loads((repo.path / "artifacts/tune/first/logreg-tfidf/summary.json").read_text())
+    assert [r["theme"] for r in tuned["themes"]] == ["parking"]
+
+    clone = tmp_path / "clone"
+    repo.run("git", "clone", "-q", str(repo.path), str(clone))
+    fresh = DvcRepo.open(clone)
+    fresh.run("dvc", "repro")
+    for rel in ("metrics/metrics.json", "models/bundle.json", "data/tuning_record.json"):
+        assert (clone / rel).read_bytes() == (repo.path / rel).read_bytes(), rel
+    scores = [pd.read_csv(p / "artifacts/selected_oof.csv").to_numpy() for p in (repo.path, clone)]
+    assert np.array_equal(*scores)

@@ -1,0 +1,51 @@
+"""Which themes were refitted from the tuning record and which were tuned again, and why: a
+section of ``metrics/report.md`` (the ``reuse`` stage's ``artifacts/reuse/summary.json``)."""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+
+def reuse_section(summary: dict | None) -> list[str]:
+    """Markdown lines; none where the reuse stage has not run."""
+    if not summary:
+        return []
+    lines = ["## Tuning: refitted or tuned again", ""]
+    themes = summary["themes"]
+    if not summary["applied"]:
+        lines += [
+            f"Every theme was tuned ({summary['why']}). To refit instead of tuning in the next labelling round, "
+            "keep this run's tuning: `themetag keep-tuning` (`themetag append-batch` runs it), and commit "
+            f"`{summary['record'] or 'reuse.record'}` with the data.",
+            "",
+        ]
+        return lines
+    refit = [t for t, r in themes.items() if r["action"] == "refit"]
+    lines += [
+        f"{len(refit)} of {len(themes)} themes refitted their recorded setting ({summary['record']}) on the new folds; "
+        f"{len(themes) - len(refit)} tuned again. `-S reuse.retune=all` (or a list of themes) tunes again on request.",
+        "",
+    ]
+    rows = [
+        [
+            t,
+            r["action"],
+            r.get("candidate", "-"),
+            r.get("record_value"),
+            r.get("value"),
+            r.get("bound"),
+            r["why"] or "-",
+        ]
+        for t, r in themes.items()
+    ]
+    head = ["theme", "action", "recorded candidate", "record figure", "refit figure", "drop bound", "why tuned again"]
+    lines += [tabulate(rows, head, tablefmt="github", floatfmt=".3f", missingval="-"), ""]
+    lines += [
+        "Figures: the tuning objective out of fold (precision at the early-stop recall). A refitted theme is tuned "
+        "again when its figure falls below the record's by more than the drop bound (`reuse.drop_sd` standard "
+        "errors), or when the rows or its positives grew by more than `reuse.max_growth` since it was tuned.",
+        "",
+    ]
+    if summary.get("dropped"):
+        lines += [f"Recorded themes no longer in the data (ignored): {', '.join(summary['dropped'])}.", ""]
+    return lines

@@ -1,0 +1,101 @@
+"""Tune rarely, refit often: per theme, refit the recorded setting or tune again, and why.
+
+With a tuning record (``themetag/tuning/record.py``) that applies, each theme's recorded
+candidate and hyper-parameters are refitted on the current folds, and its out-of-fold scores go
+to ``select`` and the thresholds as a tuned winner's would. A theme is tuned again when:
+
+* it is **new** (not in the record);
+* the rows, or the theme's positives, **grew** by more than ``reuse.max_growth`` (a share) since
+  its setting was tuned: rounds cannot drift for ever;
+* its refitted out-of-fold precision **fell** below the recorded one by more than
+  ``reuse.drop_sd`` standard errors of their difference (each a precision on about
+  ``min_recall x positives / precision`` tagged rows): the bound follows the theme's size, so a
+  rare theme's noise is not taken for drift, nor a frequent theme's drift for noise;
+* the user asks: ``reuse.retune`` is ``all`` or lists the theme.
+
+Why these should hold beyond the bundled data: hyper-parameters such as C move with the log of
+the rows, so a relative growth share bounds how far the data can move from the tuning; and the
+tuning cost grows with the rows, so retuning after a fixed share keeps its cost a fixed share of
+the rounds' on data of any size (300 rows with 200 added retune every round, when tuning is cheap).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import average_precision_score
+
+from themetag.features.spaces import FoldMatrices
+from themetag.tuning.race import precision_se
+from themetag.tuning.trials import oof_scores, trial_value
+
+REFIT, TUNE = "refit", "tune"
+
+
+def retune_asked(settings: dict, theme: str) -> bool:
+    asked = settings.get("retune") or []
+    return asked == "all" or (isinstance(asked, list) and theme in asked)
+
+
+def before_refit(entry: dict | None, theme: str, rows: int, positives: int, settings: dict) -> str | None:
+    """Why ``theme`` is tuned again without refitting its record, or None (refit it first)."""
+    if retune_asked(settings, theme):
+        return f"reuse.retune asks ({settings.get('retune')})"
+    if entry is None:
+        return "new theme (not in the record)"
+    share = float(settings["max_growth"])
+    grew = rows / max(int(entry["rows"]), 1) - 1
+    if grew > share:
+        return f"rows grew {grew:.0%} since it was tuned ({entry['rows']} -> {rows}) > reuse.max_growth {share:.0%}"
+    grew = positives / max(int(entry["positives"]), 1) - 1
+    if grew > share:
+        return (
+            f"positives grew {grew:.0%} since it was tuned ({entry['positives']} -> {positives}) "
+            f"> reuse.max_growth {share:.0%}"
+        )
+    return None
+
+
+def drop_bound(recorded: float, now: float, positives: int, min_recall: float, sd: float) -> float:
+    """How far a refitted precision may fall below the recorded one before the theme is tuned
+    again: ``sd`` standard errors of their difference, each a precision on the rows the rule tags
+    (the record's is an estimate too, and the best of its trials: a little high)."""
+    return sd * math.hypot(precision_se(recorded, positives, min_recall), precision_se(now, positives, min_recall))
+
+
+def after_refit(entry: dict, value: float, positives: int, min_recall: float, settings: dict) -> str | None:
+    """Why the refitted theme is tuned again (its precision fell clearly), or None (kept).
+
+    The figures compared are precisions: the objective's recall bonus, paid only at precision
+    1.0, is left out, or a refit at precision 0.99 would seem to fall by the whole bonus."""
+    recorded, now = min(float(entry["value"]), 1.0), min(value, 1.0)
+    bound = drop_bound(recorded, now, positives, min_recall, float(settings["drop_sd"]))
+    fell = recorded - now
+    if fell > bound:
+        return (
+            f"refitted precision {now:.3f} fell {fell:.3f} below the record's {recorded:.3f} "
+            f"(> reuse.drop_sd {settings['drop_sd']} standard errors of the difference = {bound:.3f})"
+        )
+    return None
+
+
+def refit_theme(
+    theme: str, family_conf: dict, best: dict[str, Any], y: np.ndarray, seed: int, tuning: dict, *, mats: FoldMatrices
+) -> dict[str, Any]:
+    """The recorded setting's out-of-fold scores on the current folds, and its figures."""
+    start = time.perf_counter()
+    oof = oof_scores(family_conf, best, y, mats, seed)
+    value = trial_value(
+        tuning.get("objective", "pooled"), y, oof, mats.valid_idx, float(tuning["early_stop"]["min_recall"])
+    )
+    ap = float(average_precision_score(y, oof)) if y.any() else math.nan
+    return {
+        "theme": theme,
+        "oof": oof,
+        "value": float(value),
+        "average_precision": ap,
+        "seconds": time.perf_counter() - start,
+    }
