@@ -44,3 +44,46 @@ def test_a_broken_config_is_one_line_not_a_traceback(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="cannot compose the config") as info:
         compose.write_params(["models=nonexistent"])
     assert "\n" not in str(info.value) and "conf/" in str(info.value)
+
+
+def test_every_setting_with_a_range_is_checked_and_the_message_names_key_value_and_range():
+    import pytest
+
+    from themetag.errors import InputError
+    from themetag.pipeline.ranges import RANGES, check_ranges
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    check_ranges(params)  # the defaults are in range
+    bad = {"a probability or share": 1.5, "a count": 0, "a margin or bound": -0.1, "a positive number": 0}
+    for key, ((what, *_), nullable) in RANGES.items():
+        tree = yaml.safe_load((ROOT / "params.yaml").read_text())
+        node = tree
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node[part]
+        assert leaf in node, f"{key}: not a setting in params.yaml"
+        node[leaf] = bad.get(what, -1)
+        with pytest.raises(InputError) as err:
+            check_ranges(tree)
+        msg = str(err.value)
+        assert msg.startswith(f"params.yaml: {key} = ") and "out of range" in msg and "\n" not in msg
+        node[leaf] = None
+        if nullable:
+            check_ranges(tree)
+        else:
+            with pytest.raises(InputError):
+                check_ranges(tree)
+
+
+def test_an_override_out_of_range_stops_at_compose_in_one_line(tmp_path):
+    """Real dvc: `dvc exp run -S thresholds.min_recall=1.5` runs compose and nothing after it."""
+    from harness.dvc_repo import DvcRepo, stages_run
+
+    repo = DvcRepo(tmp_path / "p", train_rows=200, test_rows=20)
+    proc = repo.run("dvc", "exp", "run", "-S", "thresholds.min_recall=1.5", check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert stages_run(out) == ["compose"], out
+    line = "error: params.yaml: thresholds.min_recall = 1.5 is out of range; it is a probability or share, so set it"
+    assert line in out and "[0, 1]" in out
+    assert not (repo.path / "artifacts/labels.csv").exists()  # no stage after compose ran

@@ -56,3 +56,22 @@ def test_stages_holds_only_entry_points():
     for path in sorted((ROOT / "stages").glob("*.py")):
         if path.name != "__init__.py":
             assert 'if __name__ == "__main__":' in path.read_text(), f"{path.name} is not an entry point"
+
+
+def test_the_readme_stays_within_its_ceiling_and_its_links_resolve():
+    """The README is for a newcomer: at most 250 lines; the long tables live in docs/, and every
+    relative link (and #anchor) it gives points at a file and heading that exist."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 250
+    for target in re.findall(r"\]\(([^)\s]+)\)", readme):
+        if "://" in target:
+            continue
+        path, _, anchor = target.partition("#")
+        file = ROOT / path
+        assert file.exists(), target
+        if anchor and file.suffix == ".md":
+            headings = re.findall(r"^#+ (.+)$", file.read_text(encoding="utf-8"), flags=re.M)
+            slugs = {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+            assert anchor in slugs, target

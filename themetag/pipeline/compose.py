@@ -24,6 +24,7 @@ import yaml
 
 from themetag.atomic import write_text
 from themetag.errors import InputError
+from themetag.pipeline.ranges import check_ranges
 from themetag.tuning.storage_url import refuse_password
 
 CONF_DIR = Path("conf")
@@ -114,6 +115,7 @@ def stage() -> None:
     ours = _load(PARAMS_FILE)
     base = _load(LOCK_FILE) or theirs
     merged = three_way_merge(base, ours, theirs)
+    check_ranges(merged)  # before anything is written: a value out of range stops here, in one line
     changed = merged != ours
     if changed:
         write_text(PARAMS_FILE, theirs_text if merged == theirs else _dump(merged))
@@ -154,6 +156,7 @@ def check(conf_dir: Path = CONF_DIR) -> None:
 def write_params(overrides: list[str]) -> None:
     """Write params.yaml from conf/ plus ``overrides``; without overrides it is also the new base."""
     text = compose(overrides=overrides)
+    check_ranges(yaml.safe_load(text))
     write_text(PARAMS_FILE, text)
     if not overrides:
         write_text(LOCK_FILE, text)
