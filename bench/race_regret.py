@@ -66,6 +66,19 @@ def regret(screen: dict, tuned: dict[str, dict[str, float]], margin: float) -> d
     return out
 
 
+def theme_noise(project: Path, values: dict[str, float]) -> dict[str, float]:
+    """Per theme, the standard error of its precision (its best value) at the early-stop recall
+    (``race.precision_se``)."""
+    import yaml
+
+    from themetag.tuning.race import precision_se
+
+    labels = pd.read_csv(project / "artifacts/labels.csv", keep_default_na=False)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    recall = float(params["tuning"]["early_stop"]["min_recall"])
+    return {t: precision_se(v, int(labels[t].sum()), recall) for t, v in values.items()}
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", type=Path, required=True)
@@ -104,10 +117,16 @@ def main(argv: list[str]) -> None:
             f"{sum(g > 0.01 for g in gains) / len(gains):.0%}\n"
         )
     if theme_loss:
+        noise = theme_noise(args.project, {t: min(max(tuned[t].values()), 1.0) for t in theme_loss})
+        result["theme_noise"] = noise
+        above = sorted(t for t, v in theme_loss.items() if v > noise[t])
         md += (
             f"\nPer theme, the best value with no tuning beyond the portfolios, against the best tuned: mean loss "
             f"{statistics.mean(theme_loss.values()):.4f}, max {max(theme_loss.values()):.4f} "
-            f"({max(theme_loss, key=theme_loss.get)}), over {len(theme_loss)} themes\n"
+            f"({max(theme_loss, key=theme_loss.get)}), over {len(theme_loss)} themes; above the noise (one "
+            f"standard error of the theme's precision at the early-stop recall): {len(above)} "
+            f"({', '.join(above) or 'none'}). The loss is measured on the folds the trials were chosen on, "
+            "so it is an upper bound on what they buy out of sample\n"
         )
     name = f"race_regret_{args.name}"
     write_json(Path(__file__).parent / f"results/{name}.json", result)

@@ -178,10 +178,16 @@ def theme_widening(tuning: dict, values: dict[str, float], y: np.ndarray, sample
 
 
 def search_tuning(tuning: dict, rows: int, points: list, costly: bool) -> dict:
-    """The tuning settings of a first-round candidate's studies on every row: on data larger than
-    ``tuning.race.sample_rows``, with a portfolio, the search is that portfolio (``n_trials`` capped
-    at its size); otherwise unchanged. The stage and ``tune_worker`` both use it, so they agree."""
-    limit = sample_limit(tuning)
-    if costly or not points or limit is None or rows <= limit:
+    """The tuning settings of a first-round candidate's studies on every row: its portfolio plus
+    ``tuning.race.extra_trials`` trials (null: the full budget), and on data larger than
+    ``tuning.race.sample_rows`` the portfolio alone (``n_trials`` capped). The stage and
+    ``tune_worker`` both use it, so they agree."""
+    if costly or not points:
         return tuning
-    return {**tuning, "n_trials": min(int(tuning["n_trials"]), len(points))}
+    limit = sample_limit(tuning)
+    extra = (tuning.get("race") or {}).get("extra_trials")
+    if limit is not None and rows > limit:
+        extra = 0
+    if extra is None:
+        return tuning
+    return {**tuning, "n_trials": min(int(tuning["n_trials"]), len(points) + int(extra))}
