@@ -26,6 +26,12 @@ trials beyond the portfolio raised no theme's best value by more than 0.0032 (me
 there, against 1,344 s tuned to the full budget. Costly candidates race as on small data: their
 portfolio on every row, against the first round's best.
 
+At every size a candidate that goes on stops after ``tuning.race.extra_trials`` trials beyond
+its portfolio, 0 by default: on mams_acsa, semeval25 and goemotions those trials raised a theme's
+best by less than one standard error of its precision on all but one theme (in-sample), and
+stopping at the portfolio cost semeval25 0.004 test macro precision at 0.68x the time
+(docs/tuning-and-thresholds.md).
+
 Winners, thresholds and every reported figure still come from full out-of-fold scores of the
 tuned candidates, so the race changes what is spent, not how honest a figure is. The portfolio
 and the decisions depend on the data and the config only: two runs give the same race.
