@@ -8,7 +8,7 @@ separable. Runs the whole `dvc repro` with the smoke tuning budget in a throw-aw
 project and reports wall time and peak memory (largest max RSS of any process in the run).
 The default families are `fast` (linear and naive Bayes): random forest and AdaBoost on 160,000
 sparse rows take minutes per fit, which no smoke budget can hide.
-Writes bench/results/big_input.json.
+Writes bench/results/big_input/big_input.json.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.results_path import result_path, with_provenance
 from harness.dvc_repo import ROOT, DvcRepo
 from themetag.atomic import write_json, write_text
 
@@ -84,12 +85,15 @@ def main(argv: list[str]) -> None:
         "peak_rss_mb": peak_mb,
         "test_macro": metrics["test"]["macro"],
     }
-    write_json(ROOT / "bench/results/big_input.json", result)
+    write_json(result_path("big_input", "big_input.json"), result)
     write_text(
-        ROOT / "bench/results/big_input.md",
-        f"### big input (`python -m bench.big_input`)\n\n{args.rows:,} synthetic rows, {args.themes} themes, "
-        f"families `{args.families}`, smoke tuning budget: `dvc repro` took {seconds:.0f} s with a peak RSS of "
-        f"{peak_mb:,.0f} MB (largest single process).\n",
+        result_path("big_input", "big_input.md"),
+        with_provenance(
+            "big_input",
+            f"### big input (`python -m bench.big_input`)\n\n{args.rows:,} synthetic rows, {args.themes} themes, "
+            f"families `{args.families}`, smoke tuning budget: `dvc repro` took {seconds:.0f} s with a peak RSS of "
+            f"{peak_mb:,.0f} MB (largest single process).\n",
+        ),
     )
     print(json.dumps(result, indent=1))
 

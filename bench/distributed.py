@@ -9,7 +9,7 @@ finished trials per theme):
   spent fitting and scoring models) / loop wall time per trial, with 1 worker;
 * an extrapolation to 30 themes and 50,000 rows at the default budget, from the per-trial costs
   that bench.pipeline_targets measured for each family (its JSON must exist), stated with its basis.
-Writes bench/results/distributed.{json,md}.
+Writes bench/results/distributed/distributed.{json,md}.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import optuna
 import pandas as pd
 import yaml
 
+from bench.results_path import result_path, with_provenance
 from bench.timing import measure_table
 from bench.tuning_speed import fold_matrices, load_sample
 from harness.postgres import Postgres
@@ -83,7 +84,7 @@ def run(url: str, prefix: str, labels: pd.DataFrame, mats, fam: dict, tuning: di
 
 def extrapolate(speedup_2: float) -> dict:
     """30 themes, 50,000 rows, default budget, on W machines of 2 cores."""
-    path = ROOT / "bench/results/pipeline_targets_mams_acsa.json"
+    path = result_path("pipeline_targets", "pipeline_targets_mams_acsa.json")
     fams = json.loads(path.read_text())["tuning_families"]
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     rows_now, rows_then, themes_then = 3549, 50_000, 30
@@ -141,7 +142,7 @@ def main(argv: list[str]) -> None:
         "storage_overhead_share": overhead,
         "extrapolation": extrapolate(pg1["wall_s"] / pg2["wall_s"]),
     }
-    write_json(ROOT / "bench/results/distributed.json", result)
+    write_json(result_path("distributed", "distributed.json"), result)
     ex = result["extrapolation"]
     rows = [
         [
@@ -162,9 +163,12 @@ def main(argv: list[str]) -> None:
         ],
     ]
     write_text(
-        ROOT / "bench/results/distributed.md",
-        measure_table("distributed tuning (`python -m bench.distributed`)", rows)
-        + f"\nExtrapolation basis: {ex['assumptions']}.\n",
+        result_path("distributed", "distributed.md"),
+        with_provenance(
+            "distributed",
+            measure_table("distributed tuning (`python -m bench.distributed`)", rows)
+            + f"\nExtrapolation basis: {ex['assumptions']}.\n",
+        ),
     )
     print(json.dumps(result, indent=1))
 

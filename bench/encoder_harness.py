@@ -13,7 +13,7 @@ pipeline on that encoder (no tuning, no TF-IDF, no other families), for when a f
 per encoder costs too much: on goemotions, one with all-mpnet-base-v2 takes over an hour.
 ``--vectors`` reuses training vectors a pipeline run wrote (``artifacts/texts.csv`` and its
 vectors, matched by text); test texts are encoded here. ``--encoder-root`` is a folder holding
-``artifacts/encoder/`` when a built encoder is used. Writes bench/results/encoder_harness_<dataset>.{json,md}.
+``artifacts/encoder/`` when a built encoder is used. Writes bench/results/encoder_harness/encoder_harness_<dataset>.{json,md}.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from tabulate import tabulate
 
 from bench.pipeline_targets import DATASETS
 from bench.references import load_split, reference_b
+from bench.results_path import result_path, with_provenance
 from themetag.atomic import write_json, write_text
 from themetag.data.folds import make_folds
 from themetag.data.labels import split_themes
@@ -168,7 +169,7 @@ def main(argv: list[str]) -> None:
                 f"{sysres['seconds']:.0f}",
             ]
         )
-    write_json(ROOT / f"bench/results/encoder_harness_{args.dataset}.json", out)
+    write_json(result_path("encoder_harness", f"encoder_harness_{args.dataset}.json"), out)
     markdown = (
         f"### {args.dataset}: encoders under one harness (LR per theme, C picked on the folds, threshold rule "
         "and bag), test.csv\n\n"
@@ -179,7 +180,10 @@ def main(argv: list[str]) -> None:
         )
         + "\n"
     )
-    write_text(ROOT / f"bench/results/encoder_harness_{args.dataset}.md", markdown)
+    write_text(
+        result_path("encoder_harness", f"encoder_harness_{args.dataset}.md"),
+        with_provenance("encoder_harness", markdown),
+    )
     print(markdown)
 
 

@@ -26,6 +26,7 @@ import onnx
 import pandas as pd
 import yaml
 
+from bench.results_path import result_path, with_provenance
 from harness.dvc_repo import ROOT
 from themetag.atomic import write_json, write_text
 from themetag.features.encoder import Encoder, resolve_model
@@ -81,7 +82,7 @@ def main(argv: list[str]) -> None:
             entry["texts_per_second_1_thread"] = throughput(str(folder), sample, 384)
             result[kind] = entry
         result["minilm_texts_per_second_1_thread"] = throughput("all-MiniLM-L6-v2", sample, 256)
-    write_json(ROOT / "bench/results/encoder_reference.json", result)
+    write_json(result_path("encoder_reference", "encoder_reference.json"), result)
     rows = [
         f"| {kind} | {result[kind]['mb']:.0f} | {min(result[kind]['cosine_384']):.5f} | {min(result[kind]['cosine_128']):.5f} "
         f"| {result[kind]['texts_per_second_1_thread']:.1f} |"
@@ -101,7 +102,7 @@ def main(argv: list[str]) -> None:
             "",
         ]
     )
-    write_text(ROOT / "bench/results/encoder_reference.md", text)
+    write_text(result_path("encoder_reference", "encoder_reference.md"), with_provenance("encoder_reference", text))
     print(text)
 
 

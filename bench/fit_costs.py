@@ -25,6 +25,7 @@ import yaml
 from sklearn.metrics import average_precision_score
 from tabulate import tabulate
 
+from bench.results_path import result_path, with_provenance
 from harness.dvc_repo import ROOT
 from themetag.atomic import write_json, write_text
 from themetag.data.labels import split_themes
@@ -112,7 +113,7 @@ def main(argv: list[str]) -> None:
                     )
                     solver_rows.append([n, theme, kind, solver, f"{seconds:.2f}", f"{ap:.3f}"])
             print(f"fit_costs: {n} rows, {theme} done", flush=True)
-    write_json(ROOT / "bench/results/fit_costs_goemotions.json", result)
+    write_json(result_path("fit_costs", "fit_costs_goemotions.json"), result)
     markdown = (
         f"### fit costs on goemotions (`python -m bench.fit_costs`, median of {args.repeats})\n\n"
         "One fit on N rows plus scoring 5,000 held-out rows, mid-range settings. `us/row`: "
@@ -124,7 +125,7 @@ def main(argv: list[str]) -> None:
         + tabulate(solver_rows, ["rows", "theme", "kind", "solver", "seconds", "AP"], "github")
         + "\n"
     )
-    write_text(ROOT / "bench/results/fit_costs_goemotions.md", markdown)
+    write_text(result_path("fit_costs", "fit_costs_goemotions.md"), with_provenance("fit_costs", markdown))
     print(markdown)
 
 

@@ -9,7 +9,7 @@ costly study of each copy (kept with ``--keep`` by another benchmark): after the
 than ``allowance``. A cut is *wrong* when the full study went on to reach the cheap best (it could
 have been selected). ``saved`` is the share of the costly studies' fitting seconds the cuts
 would have saved. The trials replayed are the ones the study ran, in order, so the figures are
-exact for that run. Writes bench/results/gap_skip.{json,md}.
+exact for that run. Writes bench/results/gap_skip/gap_skip.{json,md}.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 from tabulate import tabulate
 
-from harness.dvc_repo import ROOT
+from bench.results_path import result_path, with_provenance
 from themetag.atomic import write_json, write_text
 
 
@@ -88,7 +88,7 @@ def main(argv: list[str]) -> None:
         out["/".join(copy.resolve().parts[-2:])] = {
             f"{a}/{g}": replay(found, a, g) for a in args.after for g in args.allowance
         }
-    write_json(ROOT / "bench/results/gap_skip.json", out)
+    write_json(result_path("gap_skip", "gap_skip.json"), out)
     rows = []
     for copy, rules in out.items():
         for rule, r in rules.items():
@@ -114,7 +114,7 @@ def main(argv: list[str]) -> None:
         + "\n\nWrong cuts (the study went on to reach the cheap candidates' best):\n\n"
         + "".join(f"- {w}\n" for w in wrong)
     )
-    write_text(ROOT / "bench/results/gap_skip.md", markdown)
+    write_text(result_path("gap_skip", "gap_skip.md"), with_provenance("gap_skip", markdown))
     print(markdown)
 
 

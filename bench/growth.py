@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 from tabulate import tabulate
 
+from bench.results_path import result_path, with_provenance
 from bench.timing import staged_run
 from harness.dvc_repo import ROOT, DvcRepo
 from themetag.atomic import write_json, write_text
@@ -75,7 +76,7 @@ def main(argv: list[str]) -> None:
         print(f"growth: {rows} rows in {seconds:.0f} s, peak {peak_mb:,.0f} MB", flush=True)
     base = runs[0]["seconds"]
     result = {"themes": themes, "overrides": fixed, "runs": runs}
-    write_json(ROOT / "bench/results/growth_goemotions.json", result)
+    write_json(result_path("growth", "growth_goemotions.json"), result)
     groups = ("tune@", "tune_costly@", "features@", "embed")
     rows_out = []
     for r in runs:
@@ -91,7 +92,7 @@ def main(argv: list[str]) -> None:
         + tabulate(rows_out, headers, "github")
         + f"\n\nThemes: {', '.join(themes)}. Linear growth would give {runs[-1]['rows'] / runs[0]['rows']:.1f}x.\n"
     )
-    write_text(ROOT / "bench/results/growth_goemotions.md", markdown)
+    write_text(result_path("growth", "growth_goemotions.md"), with_provenance("growth", markdown))
     print(markdown)
 
 

@@ -60,6 +60,7 @@ from tabulate import tabulate
 
 from bench.label_curves import curves
 from bench.pipeline_targets import DATASETS
+from bench.results_path import RESULTS, with_provenance
 from harness.dvc_repo import ROOT
 from harness.trained import run_stages
 from stages import suggest
@@ -376,7 +377,7 @@ def main(argv: list[str]) -> None:
         f"suggest.max_pool={args.pool_sample}",
     ]
     name = "label_loop" + (f"_{args.tag}" if args.tag else "")
-    out = ROOT / "bench/results"
+    out = RESULTS / "label_loop"
     if args.summarise:
         kept, results = merged(args.summarise)
         run = argparse.Namespace(**{**kept["args"], "merged_from": [Path(s).name for s in args.summarise]})
@@ -435,7 +436,7 @@ def write_summary(stem: Path, args, overrides: list[str], results: dict) -> None
     write_json(
         stem.with_suffix(".json"), {"args": kept, "overrides": overrides, "summary": summary, "results": results}
     )
-    write_text(stem.with_suffix(".md"), text)
+    write_text(stem.with_suffix(".md"), with_provenance("label_loop", text))
     print(text)
 
 

@@ -30,7 +30,8 @@ from tabulate import tabulate
 
 from bench.copies import default_copy, kept_copy
 from bench.pipeline_targets import DATASETS
-from harness.dvc_repo import ROOT, DvcRepo
+from bench.results_path import result_path, with_provenance
+from harness.dvc_repo import DvcRepo
 from harness.label_noise import flip
 from themetag.atomic import read_json, write_json, write_text
 from themetag.labelling.label_quality import ranked
@@ -120,7 +121,7 @@ def main(argv: list[str]) -> None:
     )
     name = f"label_review_{args.dataset}"
     write_json(
-        ROOT / f"bench/results/{name}.json",
+        result_path("label_review", f"{name}.json"),
         {"rate": args.rate, "seed": args.seed, "themes": per_theme, "mean_recall_at_k": mean, "overrides": overrides},
     )
     markdown = (
@@ -134,7 +135,7 @@ def main(argv: list[str]) -> None:
         "low-scored positives and high-scored negatives reaches with the same scores, so the most any "
         "calibration of them could give.\n"
     )
-    write_text(ROOT / f"bench/results/{name}.md", markdown)
+    write_text(result_path("label_review", f"{name}.md"), with_provenance("label_review", markdown))
     print(markdown)
 
 

@@ -9,7 +9,7 @@ Overrides (e.g. ``models.spaces=[tfidf]``) are applied to the composed config of
 Each repeat builds a fresh throw-away copy of the project (empty Optuna storage, no DVC cache)
 in a temporary git repository and times the default config's `dvc repro` there. The references
 (bench/references.py) run in the same invocation on the same split. Results go to
-bench/results/pipeline_targets_<dataset>.json and are printed as markdown.
+bench/results/pipeline_targets/pipeline_targets_<dataset>.json and are printed as markdown.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from tabulate import tabulate
 
 from bench.copies import default_copy
 from bench.references import load_split, reference_a, reference_b, reference_d, summarise
+from bench.results_path import result_path, with_provenance
 from bench.timing import median_seconds, staged_run
 from harness.dvc_repo import ROOT, DvcRepo
 from themetag.atomic import write_json, write_text
@@ -141,7 +142,7 @@ def main(argv: list[str]) -> None:
         },
     }
     name = f"pipeline_targets_{args.dataset}{'_' + args.tag if args.tag else ''}"
-    write_json(ROOT / f"bench/results/{name}.json", result)
+    write_json(result_path("pipeline_targets", f"{name}.json"), result)
     rows = [
         [t, *[f"{systems[s]['themes'][t]['precision']:.3f} / {systems[s]['themes'][t]['recall']:.3f}" for s in systems]]
         for t in themes
@@ -183,7 +184,7 @@ def main(argv: list[str]) -> None:
         )
         + "\n"
     )
-    write_text(ROOT / f"bench/results/{name}.md", markdown)
+    write_text(result_path("pipeline_targets", f"{name}.md"), with_provenance("pipeline_targets", markdown))
     print(markdown)
     print(json.dumps(summary, indent=1))
 

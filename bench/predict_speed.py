@@ -12,7 +12,7 @@
   its own process: equal peaks mean memory does not grow with the input.
 The defaults are sized for a bundle with an encoder (about 200 texts/s on 2 cores); a TF-IDF-only
 bundle can take --rows 100000 --memory-rows 100000,1000000.
-Writes bench/results/predict_speed.json and prints a summary.
+Writes bench/results/predict_speed/predict_speed.json and prints a summary.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.results_path import result_path, with_provenance
 from bench.timing import measure_table, median_seconds
 from themetag.atomic import write_json, write_text
 from themetag.modelling.families import score
@@ -161,7 +162,7 @@ def main(argv: list[str]) -> None:
 
 def finish(result: dict, tag: str, throughput_only: bool = False) -> None:
     name = "predict_speed" + (f"_{tag}" if tag else "")
-    write_json(ROOT / f"bench/results/{name}.json", result)
+    write_json(result_path("predict_speed", f"{name}.json"), result)
     if throughput_only:
         t = result["throughput"]
         text = measure_table(
@@ -176,7 +177,7 @@ def finish(result: dict, tag: str, throughput_only: bool = False) -> None:
         )
     else:
         text = markdown(result)
-    write_text(ROOT / f"bench/results/{name}.md", text)
+    write_text(result_path("predict_speed", f"{name}.md"), with_provenance("predict_speed", text))
     print(json.dumps(result, indent=1))
 
 

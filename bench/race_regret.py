@@ -8,7 +8,7 @@ out of fold) say what each kept candidate reached. For a narrower margin m, the 
 within m of the screen's leader would have gone on; the theme's loss is the best tuned value
 among all that went on less the best among those within m. Also measured: what tuning added
 beyond each study's portfolio (its best value less the best of its portfolio trials), which is
-what a margin must cover. Results go to ``bench/results/race_regret_<name>.{json,md}``.
+what a margin must cover. Results go to ``bench/results/race_regret/race_regret_<name>.{json,md}``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 from tabulate import tabulate
 
+from bench.results_path import result_path, with_provenance
 from themetag.atomic import write_json, write_text
 
 MARGINS = (0.0, 0.01, 0.02, 0.03, 0.05)
@@ -129,8 +130,8 @@ def main(argv: list[str]) -> None:
             "so it is an upper bound on what they buy out of sample\n"
         )
     name = f"race_regret_{args.name}"
-    write_json(Path(__file__).parent / f"results/{name}.json", result)
-    write_text(Path(__file__).parent / f"results/{name}.md", md + "\n")
+    write_json(result_path("race_regret", f"{name}.json"), result)
+    write_text(result_path("race_regret", f"{name}.md"), with_provenance("race_regret", md + "\n"))
     print(md)
 
 

@@ -6,7 +6,7 @@ Runs the default config with racing off (``tuning.race.margin=null``: every cand
 its full budget) in a fresh copy, then, per theme and candidate, compares the best value of the
 family's portfolio (the study's first trials) with the best after the whole study. A margin is
 safe when no candidate that ends within 0.005 of a theme's winner started more than the margin
-behind that theme's screen leader. Writes ``bench/results/race_screen_<dataset>.{json,md}``.
+behind that theme's screen leader. Writes ``bench/results/race_screen/race_screen_<dataset>.{json,md}``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from bench.copies import default_copy, kept_copy
+from bench.results_path import result_path, with_provenance
 from harness.dvc_repo import ROOT
 from themetag.atomic import read_json, write_json, write_text
 
@@ -97,7 +98,7 @@ def main(argv: list[str]) -> None:
             repo.run("dvc", "repro")
             table = values(repo.path)
     result = analyse(table)
-    write_json(ROOT / f"bench/results/race_screen_{args.dataset}.json", {"dataset": args.dataset, **result})
+    write_json(result_path("race_screen", f"race_screen_{args.dataset}.json"), {"dataset": args.dataset, **result})
     md = (
         f"### {args.dataset}: portfolio (screen) against the whole study, racing off\n\n"
         f"Largest gain of a study over its portfolio: {result['max_gain']:+.3f}; among candidates within 0.05 of "
@@ -111,7 +112,7 @@ def main(argv: list[str]) -> None:
         + tabulate(result["rows"], ["theme", "candidate", "screen", "final", "gap to leader", "gain"], "github")
         + "\n"
     )
-    write_text(ROOT / f"bench/results/race_screen_{args.dataset}.md", md)
+    write_text(result_path("race_screen", f"race_screen_{args.dataset}.md"), with_provenance("race_screen", md))
     print(md)
 
 

@@ -6,7 +6,7 @@
 Each run is a fresh copy of that revision's project on the whole data set with the default config
 (no DVC cache, no Optuna storage, an empty vector cache), made by that revision's own
 ``tests/dvc_repo.py``, and timed here. Runs alternate base, new, base, new... so load drift hits
-both sides; the medians and their ratio go to ``bench/results/race_targets_<dataset>.json`` and
+both sides; the medians and their ratio go to ``bench/results/race_targets/race_targets_<dataset>.json`` and
 ``.md``, with test macro precision / recall, every theme's test figures, the themes with at least
 30 test positives that fall below recall 0.45 only in the new revision, and seconds per stage.
 """
@@ -25,6 +25,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from bench.results_path import result_path, with_provenance
 from bench.timing import staged_run
 from harness.dvc_repo import ROOT
 from themetag.atomic import write_json, write_text
@@ -170,8 +171,8 @@ def main(argv: list[str]) -> None:
         )
         md += "\n"
     name = args.name or f"race_targets_{args.dataset}"
-    write_json(ROOT / f"bench/results/{name}.json", result)
-    write_text(ROOT / f"bench/results/{name}.md", md)
+    write_json(result_path("race_targets", f"{name}.json"), result)
+    write_text(result_path("race_targets", f"{name}.md"), with_provenance("race_targets", md))
     print(md)
 
 

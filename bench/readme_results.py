@@ -3,7 +3,8 @@
     python -m bench.readme_results
 
 * README.md ``<!-- results:start -->``: metrics/results.md's table, as `dvc repro` wrote it;
-* docs/benchmarks.md ``<!-- bench:start -->``: bench/results/*.md, as the benchmark scripts wrote them.
+* docs/benchmarks.md ``<!-- bench:start -->``: an index linking each current result, then
+  bench/results/<benchmark>/*.md, as the benchmark scripts wrote them.
 """
 
 from __future__ import annotations
@@ -27,11 +28,16 @@ def results_body() -> str:
 
 
 def bench_body() -> str:
-    return "\n\n".join(p.read_text().strip() for p in sorted((ROOT / "bench/results").glob("*.md")))
+    files = sorted((ROOT / "bench/results").glob("*/*.md"))
+    index = ["| benchmark | current results |", "|---|---|"]
+    for folder in sorted({f.parent for f in files}):
+        links = ", ".join(f"[{f.stem}](../bench/results/{folder.name}/{f.name})" for f in files if f.parent == folder)
+        index.append(f"| `bench.{folder.name}` | {links} |")
+    return "\n".join(index) + "\n\n" + "\n\n".join(p.read_text().strip() for p in files)
 
 
 if __name__ == "__main__":
     readme, bench = ROOT / "README.md", ROOT / "docs/benchmarks.md"
     readme.write_text(splice(readme.read_text(), "results", results_body()))
     bench.write_text(splice(bench.read_text(), "bench", bench_body()))
-    print("README.md updated from metrics/results.md, docs/benchmarks.md from bench/results/*.md")
+    print("README.md updated from metrics/results.md, docs/benchmarks.md from bench/results/*/*.md")

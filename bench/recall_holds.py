@@ -15,7 +15,7 @@ and sampler), since one split's test figures differ by a few hundredths from see
 ``--reuse DIR`` takes the refit run from a kept, tuned copy with ``final.model=refit`` (checked:
 same composed parameters, clean ``dvc status``) and runs the bag there, so a dataset that takes
 an hour to tune is tuned once for refit, not twice. Writes
-bench/results/recall_holds_<dataset>[_<tag>].{json,md}.
+bench/results/recall_holds/recall_holds_<dataset>[_<tag>].{json,md}.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from tabulate import tabulate
 
 from bench.copies import kept_copy
 from bench.pipeline_targets import DATASETS, timed_repro
-from harness.dvc_repo import ROOT, DvcRepo
+from bench.results_path import result_path, with_provenance
+from harness.dvc_repo import DvcRepo
 from themetag.atomic import write_json, write_text
 
 BEFORE = ["tuning.objective=fold_mean", "final.model=refit"]
@@ -122,8 +123,8 @@ def main(argv: list[str]) -> None:
         seeded = [] if seed is None else [f"folds.seed={seed}", f"tuning.seed={seed}"]
         with tempfile.TemporaryDirectory(prefix="bench-recall-") as tmp:
             out["seeds"][str(seed or "config")] = run_seed(data, [*args.overrides, *seeded], Path(tmp), args.reuse)
-        write_json(ROOT / f"bench/results/{name}.json", out)
-    write_text(ROOT / f"bench/results/{name}.md", markdown(out))
+        write_json(result_path("recall_holds", f"{name}.json"), out)
+    write_text(result_path("recall_holds", f"{name}.md"), with_provenance("recall_holds", markdown(out)))
     print(markdown(out))
 
 

@@ -15,7 +15,7 @@ so the pipeline's lead over (e) is what its models and features add.
 ``--keep`` leaves the copy in DIR for more threshold experiments; ``--reuse DIR`` takes such a
 copy instead of tuning. Every margin is then a `dvc exp run` carrying all the overrides, and the
 copy must have been tuned with the same parameters outside ``final`` and ``thresholds``.
-Writes bench/results/recall_margin_<dataset>.{json,md}.
+Writes bench/results/recall_margin/recall_margin_<dataset>.{json,md}.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from bench.copies import kept_copy
 from bench.pipeline_targets import DATASETS, timed_repro
 from bench.recall_holds import short_themes, summary, test_summary
 from bench.references import load_split, reference_b, reference_e, reference_e_scores
-from harness.dvc_repo import ROOT, stages_run
+from bench.results_path import result_path, with_provenance
+from harness.dvc_repo import stages_run
 from themetag.atomic import write_json, write_text
 
 TUNING_STAGES = ("tune@", "tune_costly@", "select")
@@ -54,8 +55,8 @@ def main(argv: list[str]) -> None:
     out: dict = {"dataset": args.dataset, "overrides": args.overrides, "margins": {}}
 
     def save() -> None:
-        write_json(ROOT / f"bench/results/{name}.json", out)
-        write_text(ROOT / f"bench/results/{name}.md", markdown(out))
+        write_json(result_path("recall_margin", f"{name}.json"), out)
+        write_text(result_path("recall_margin", f"{name}.md"), with_provenance("recall_margin", markdown(out)))
 
     with tempfile.TemporaryDirectory(prefix="bench-margin-") as tmp:
         if args.reuse:

@@ -32,6 +32,7 @@ from tabulate import tabulate
 from bench.copies import default_copy, kept_copy
 from bench.label_review import run_noisy
 from bench.pipeline_targets import DATASETS
+from bench.results_path import result_path, with_provenance
 from harness.dvc_repo import ROOT
 from harness.label_noise import flip
 from themetag.atomic import read_json, write_json, write_text
@@ -111,7 +112,7 @@ def main(argv: list[str]) -> None:
         "flipped_labels": sum(len(v) for v in flipped.values()),
     }
     name = f"review_pass_{args.dataset}"
-    write_json(ROOT / f"bench/results/{name}.json", result)
+    write_json(result_path("review_pass", f"{name}.json"), result)
     rows = [["clean", pc, rc], [f"{args.rate:.0%} of labels flipped", pf, rf], ["after one review pass", pa, ra]]
     text = (
         f"### {args.dataset}: one review pass through the ledger (`python -m bench.review_pass`)\n\n"
@@ -120,7 +121,7 @@ def main(argv: list[str]) -> None:
         f"(k = rows flipped; {result['flipped_labels']} flipped labels in all) and wrote {counts['remove']} remove, "
         f"{counts['add']} add, {counts['keep']} keep; {len(fixes['applied'])} fixes applied. Clean: {clean_from}.\n"
     )
-    write_text(ROOT / f"bench/results/{name}.md", text)
+    write_text(result_path("review_pass", f"{name}.md"), with_provenance("review_pass", text))
     print(text)
 
 

@@ -8,7 +8,7 @@ assumed:
 * a flipped byte in the bundle file;
 * a bundle that carries a foreign object whose unpickling runs code (here it only writes a
   marker file), saved with a manifest that matches it, as someone who can write both would.
-Writes bench/results/skops_bundle.{json,md}.
+Writes bench/results/skops_bundle/skops_bundle.{json,md}.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.results_path import result_path, with_provenance
 from bench.timing import measure_table, median_seconds
 from themetag.atomic import write_json, write_text
 from themetag.tagging.bundle import DEFAULT_BUNDLE, load_bundle, save_bundle
@@ -120,7 +121,7 @@ def main(argv: list[str]) -> None:
         "flipped_byte": flipped,
         "hostile_object_with_matching_manifest": {"joblib + manifest": joblib_hostile, "skops": skops_hostile},
     }
-    write_json(ROOT / "bench/results/skops_bundle.json", result)
+    write_json(result_path("skops_bundle", "skops_bundle.json"), result)
     rows = [
         ["skops version", skops.__version__],
         ["types to trust beyond skops' defaults", ", ".join(untrusted)],
@@ -135,7 +136,7 @@ def main(argv: list[str]) -> None:
         ["hostile object, skops", skops_hostile],
     ]
     markdown = measure_table(f"Bundle persistence: joblib + manifest against skops.io ({args.bundle.name})", rows)
-    write_text(ROOT / "bench/results/skops_bundle.md", markdown)
+    write_text(result_path("skops_bundle", "skops_bundle.md"), with_provenance("skops_bundle", markdown))
     print(markdown)
 
 

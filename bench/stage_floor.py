@@ -6,7 +6,7 @@ A fresh copy with the default config (every stage, every candidate) on the first
 training rows of the sample (a third as many test rows): the fitting there is negligible, so the
 time is what every run pays whatever its data, one Python process and DVC's bookkeeping per
 stage. The median of ``--repeats`` runs, with seconds per stage, goes to
-``bench/results/stage_floor.{json,md}``; it is the floor under a labelling round's time.
+``bench/results/stage_floor/stage_floor.{json,md}``; it is the floor under a labelling round's time.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from bench.results_path import result_path, with_provenance
 from bench.timing import staged_run
 from harness.dvc_repo import DvcRepo
 from themetag.atomic import write_json, write_text
@@ -58,8 +59,8 @@ def main(argv: list[str]) -> None:
         f"(median stage {result['median_stage_seconds']:.2f} s)\n\n"
     )
     md += tabulate(sorted(per_stage.items(), key=lambda kv: -kv[1]), ["stage", "median seconds"], "github", ".2f")
-    write_json(Path(__file__).parent / "results/stage_floor.json", result)
-    write_text(Path(__file__).parent / "results/stage_floor.md", md + "\n")
+    write_json(result_path("stage_floor", "stage_floor.json"), result)
+    write_text(result_path("stage_floor", "stage_floor.md"), with_provenance("stage_floor", md + "\n"))
     print(md)
 
 

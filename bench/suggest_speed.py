@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from bench.results_path import RESULTS, with_provenance
 from harness.dvc_repo import ROOT
 from themetag.atomic import write_json, write_text
 
@@ -103,16 +104,19 @@ def main(argv: list[str]) -> None:
         "peak_rss_mb": peak_mb,
         "batch_rows": batch,
     }
-    out = ROOT / "bench/results"
+    out = RESULTS / "suggest_speed"
     write_json(out / "suggest_speed.json", result)
     write_text(
         out / "suggest_speed.md",
-        f"### suggest on a {args.rows:,}-row pool (`python -m bench.suggest_speed`)\n\n"
-        f"- median of {args.repeats} cold runs: {result['median_seconds']:.1f} s (runs: {', '.join(f'{t:.1f}' for t in times)})\n"
-        f"- baseline, same run: `predict` on the {scored:,} rows suggest scores, median {floor:.1f} s; "
-        f"ratio {result['ratio_to_floor']:.2f}\n"
-        f"- peak resident memory of the stage: {peak_mb:.0f} MB\n"
-        f"- settings: {params['suggest']}\n- batch: {batch} rows\n",
+        with_provenance(
+            "suggest_speed",
+            f"### suggest on a {args.rows:,}-row pool (`python -m bench.suggest_speed`)\n\n"
+            f"- median of {args.repeats} cold runs: {result['median_seconds']:.1f} s (runs: {', '.join(f'{t:.1f}' for t in times)})\n"
+            f"- baseline, same run: `predict` on the {scored:,} rows suggest scores, median {floor:.1f} s; "
+            f"ratio {result['ratio_to_floor']:.2f}\n"
+            f"- peak resident memory of the stage: {peak_mb:.0f} MB\n"
+            f"- settings: {params['suggest']}\n- batch: {batch} rows\n",
+        ),
     )
     print((out / "suggest_speed.md").read_text())
 

@@ -5,7 +5,7 @@ against the CLI (`themetag.tagging.predict's predict_file, one process) on the s
 
 Rows are the sample's texts repeated. Each figure is the median of --repeats runs; the cluster
 is started once, and its first run (which loads the bundle in each worker) is timed apart.
-Writes bench/results/tag_frame_speed.{json,md}.
+Writes bench/results/tag_frame_speed/tag_frame_speed.{json,md}.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from bench.predict_speed import make_rows
+from bench.results_path import result_path, with_provenance
 from bench.timing import measure_table
 from themetag.atomic import write_json, write_text
 from themetag.tagging.bundle import DEFAULT_BUNDLE, load_bundle
@@ -70,7 +71,7 @@ def main(argv: list[str]) -> None:
         "dask_first_rows_per_second": args.rows / first,
     }
     result["speedup"] = result["dask_rows_per_second"] / result["cli_rows_per_second"]
-    write_json(ROOT / "bench/results/tag_frame_speed.json", result)
+    write_json(result_path("tag_frame_speed", "tag_frame_speed.json"), result)
     rows = [
         ["rows", f"{args.rows:,}"],
         [f"CLI, 1 process (rows/s, median of {args.repeats})", f"{result['cli_rows_per_second']:.0f}"],
@@ -82,7 +83,7 @@ def main(argv: list[str]) -> None:
         ["Dask / CLI", f"{result['speedup']:.2f}x"],
     ]
     markdown = measure_table("tag_frame on Dask against the CLI", rows)
-    write_text(ROOT / "bench/results/tag_frame_speed.md", markdown)
+    write_text(result_path("tag_frame_speed", "tag_frame_speed.md"), with_provenance("tag_frame_speed", markdown))
     print(markdown)
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from bench.pipeline_targets import DATASETS
-from harness.dvc_repo import ROOT
+from bench.results_path import result_path, with_provenance
 from themetag.atomic import write_json, write_text
 from themetag.data.folds import make_folds
 from themetag.data.labels import split_themes
@@ -84,7 +84,7 @@ def main(argv: list[str]) -> None:
         "seconds_per_oof_pass": {"logreg_C1": t_lin, "rf_200_trees": t_rf, "ratio": t_rf / t_lin},
     }
     name = f"trees_on_embeddings_{args.dataset}"
-    write_json(ROOT / f"bench/results/{name}.json", result)
+    write_json(result_path("trees_on_embeddings", f"{name}.json"), result)
     markdown = (
         f"### {args.dataset}: trees on embeddings (`python -m bench.trees_on_embeddings`)\n\n"
         + tabulate(rows, ["theme", "best linear (8 settings)", "best RF (4 settings)", "better"], tablefmt="github")
@@ -92,7 +92,7 @@ def main(argv: list[str]) -> None:
         f"{len(themes)} themes. One out-of-fold pass (5 fits): logreg {t_lin:.1f} s, RF {t_rf:.1f} s "
         f"= {t_rf / t_lin:.0f}x (median of {args.repeats}).\n"
     )
-    write_text(ROOT / f"bench/results/{name}.md", markdown)
+    write_text(result_path("trees_on_embeddings", f"{name}.md"), with_provenance("trees_on_embeddings", markdown))
     print(markdown)
 
 

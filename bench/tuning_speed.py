@@ -10,7 +10,7 @@
 3. 1 against 2 worker processes on the same studies (early stop disabled, fixed budget).
 4. The default config's tuning as `dvc repro` runs it, stage by stage, with 1 and 2 processes:
    wall time, and the share of it spent outside model fitting and scoring.
-Writes bench/results/tuning_speed.json.
+Writes bench/results/tuning_speed/tuning_speed.json.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import optuna
 import pandas as pd
 import yaml
 
+from bench.results_path import result_path, with_provenance
 from bench.timing import measure_table, median_seconds
 from harness.dvc_repo import DvcRepo
 from themetag.atomic import write_json, write_text
@@ -221,8 +222,8 @@ def main(argv: list[str]) -> None:
     result["default_tuning_stages"] = stage_runs(
         [*params["models"]["families"], *params["models"].get("costly", [])], args.repeats
     )
-    write_json(ROOT / "bench/results/tuning_speed.json", result)
-    write_text(ROOT / "bench/results/tuning_speed.md", markdown(result))
+    write_json(result_path("tuning_speed", "tuning_speed.json"), result)
+    write_text(result_path("tuning_speed", "tuning_speed.md"), with_provenance("tuning_speed", markdown(result)))
     print(json.dumps(result, indent=1))
 
 

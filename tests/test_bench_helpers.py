@@ -110,3 +110,21 @@ def test_a_theme_an_arm_has_not_trained_counts_at_its_prevalence_and_rule_figure
     ranked = macro(rows, "precision_at_recall_0.5", ["a", "rare"], {"a": 0.3, "rare": 0.01})
     assert ranked == pytest.approx({"suggest": 0.6, "random": 0.455})  # random: rare at its prevalence
     assert macro(rows, "rule_precision", ["a", "rare"], {}) == pytest.approx({"suggest": 0.8, "random": 0.9})
+
+
+def test_results_are_grouped_by_benchmark_and_each_names_its_command_and_commit():
+    """bench/results/<benchmark>/: no loose files, a folder per script, and every result's .md
+    says the command and the commit that made it, so a reader can tell which figure is current."""
+    import re
+
+    from bench.results_path import RESULTS, with_provenance
+
+    assert not [p.name for p in RESULTS.iterdir() if p.is_file()]
+    scripts = {p.stem for p in (RESULTS.parent).glob("*.py")}
+    for folder in (p for p in RESULTS.iterdir() if p.is_dir() and p.name != "logs"):
+        assert folder.name in scripts, folder
+        for md in folder.glob("*.md"):
+            line = next(x for x in md.read_text().splitlines()[1:] if x.strip())
+            assert re.match(rf"Command: `python -m bench\.{folder.name}\b.*commit \w+", line), (md, line)
+    made = with_provenance("label_round", "### a heading\n\nbody\n")
+    assert re.match(r"### a heading\n\nCommand: `python -m bench\.label_round[^`]*`; commit [0-9a-f]+\+?\.\n", made)

@@ -3,7 +3,7 @@
 A row the model chose to be labelled (the suggest stage's ``model`` rows) is not a sample of the
 texts the model will tag: it sits near a threshold, or among a rare theme's likely positives. A
 precision or recall estimated on such rows does not hold on new data: in the label-loop
-simulation (``bench/results/label_loop_*.md``), the nested estimates missed test by 0.021 to
+simulation (``bench/results/label_loop/label_loop_*.md``), the nested estimates missed test by 0.021 to
 0.046 more than with random labels when they rested on every row, and by at most 0.016 more when
 they rested on the rows that are a sample. So ``themetag append-batch`` records, per appended text, whether it was ``model``-picked
 or drawn at ``random`` by suggest (with a known probability), and the thresholds stage chooses

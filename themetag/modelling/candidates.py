@@ -81,7 +81,7 @@ def family_conf(params: dict, family: str, space: str) -> dict:
 
     Logistic regression is fitted by liblinear on TF-IDF and by lbfgs where the input has a
     dense block (embeddings, TF-IDF + embeddings): same average precision, 4-8x faster there at 20,000 rows
-    (bench/results/fit_costs_goemotions.md).
+    (bench/results/fit_costs/fit_costs_goemotions.md).
     """
     fam = dict(params["families"][family])
     kind = space_of(params, space).kind

@@ -6,7 +6,7 @@ A trial fits one model per fold. Its estimated cost, in reference seconds, is
 
 with n the training rows per fold and m the rows one fit reads: n, or a forest's ``max_rows``
 (``conf/families/<family>.yaml``; ``cost_us`` measured at
-20,000 rows on one core of the development machine, bench/results/fit_costs_goemotions.md).
+20,000 rows on one core of the development machine, bench/results/fit_costs/fit_costs_goemotions.md).
 The solvers' cost per row grows with the rows: from 5,000 to 20,000 rows it grew with an
 exponent of 0.2-0.7 (TF-IDF logistic regression lowest, linear SVMs highest), and on the
 48,836 goemotions rows a linear model on TF-IDF + embeddings took 1.5x what a linear model
@@ -82,7 +82,7 @@ def trial_cost(family_conf: dict, folds: int, train_rows: int) -> float | None:
     # The growth term follows all the rows even for a forest whose trees fit max_rows each: its
     # sparse splitter scans each column's non-zeros over every row, and it scores all held-out
     # rows with every tree. Measured: 0.63 s per fit at 5,000 rows, 1.21-1.29 s at 20,000
-    # (bench/results/fit_costs_goemotions.md); capping the growth at max_rows made the model 4x
+    # (bench/results/fit_costs/fit_costs_goemotions.md); capping the growth at max_rows made the model 4x
     # low on goemotions' 39,000 fold rows.
     m = rows_fitted(family_conf, train_rows)
     return folds * m * float(cost) * 1e-6 * (train_rows / REFERENCE_ROWS) ** GROWTH

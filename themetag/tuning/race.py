@@ -22,7 +22,7 @@ margin is widened by twice the sampling error of the leader's precision there (`
 a theme with few positives in the sample races nobody out. The candidates that go on run their
 portfolio on every row and stop there (``search_tuning``): on goemotions (48,836 rows), the
 trials beyond the portfolio raised no theme's best value by more than 0.0032 (mean 0.0003,
-``bench/results/race_regret_goemotions_sampled.md``); the first round's tune stages took 949 s
+``bench/results/race_regret/race_regret_goemotions_sampled.md``); the first round's tune stages took 949 s
 there, against 1,344 s tuned to the full budget. Costly candidates race as on small data: their
 portfolio on every row, against the first round's best.
 
