@@ -55,6 +55,7 @@ def test_every_setting_with_a_range_is_checked_and_the_message_names_key_value_a
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     check_ranges(params)  # the defaults are in range
     bad = {"a probability or share": 1.5, "a count": 0, "a margin or bound": -0.1, "a positive number": 0}
+    # the early stop's precision above 1 is allowed (the early stop off), below 0 is not
     for key, ((what, *_), nullable) in RANGES.items():
         tree = yaml.safe_load((ROOT / "params.yaml").read_text())
         node = tree

@@ -37,9 +37,7 @@ def rf_repo(
     for old, new in [
         ("n_trials: 2", f"n_trials: {BUDGET}"),
         ("storage: journal:.optuna/journal.log", f"storage: {url}"),
-        # the early-stop rule never ends a study here: precision 1.0 at recall 1.0 on themes of 24%
-        ("min_precision: 0.9", "min_precision: 1.0"),
-        ("min_recall: 0.5", "min_recall: 1.0"),
+        ("min_precision: 0.9", "min_precision: 1.01"),  # the early-stop rule never ends a study here
         ("timeout: 30", "timeout: null"),  # the budget, not the clock: a loaded machine must not cut a study
         ("seed: 42", f"seed: {seed}"),
         ("interval: 10", "interval: 1"),

@@ -3,7 +3,8 @@
 ``dvc exp run -S thresholds.min_recall=1.5`` used to run every stage and fall back to best F1
 on every theme. The ``compose`` stage depends on every parameter, so it reruns on any override
 and checks each setting that has a range: probabilities and shares in [0, 1], counts at least
-1, margins and bounds at least 0. ``None`` passes where the setting documents ``null``.
+1, margins and bounds at least 0. ``None`` passes where the setting documents ``null``; the
+early stop's precision may exceed 1, which turns the early stop off.
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ RANGES: dict[str, tuple[tuple, bool]] = {
     "thresholds.sample_min_positives": (COUNT, False),
     "thresholds.next_batch_rows": (("a count (0: none)", 0, math.inf, True), False),
     "thresholds.cost_ratio": (POSITIVE, False),
-    "tuning.early_stop.min_precision": (SHARE, False),
+    # above 1 is a documented setting: the early stop is never met, so every study runs its budget
+    "tuning.early_stop.min_precision": (
+        ("a precision (above 1: the early stop never holds)", 0.0, math.inf, False),
+        False,
+    ),
     "tuning.early_stop.min_recall": (SHARE, False),
     "tuning.n_trials": (COUNT, False),
     "tuning.min_trials": (COUNT, False),
