@@ -23,7 +23,7 @@ from themetag.pipeline.params import load_params
 from themetag.tuning.plan import plan_body
 from themetag.tuning.processes import run_unordered
 from themetag.tuning.record import applies
-from themetag.tuning.reuse import REFIT, TUNE, after_refit, before_refit, drop_bound, refit_theme
+from themetag.tuning.reuse import REFIT, TUNE, before_refit, refit_check, refit_theme
 from themetag.tuning.studies import theme_setups
 
 
@@ -32,7 +32,8 @@ def main() -> None:
     settings, tuning = params["reuse"], params["tuning"]
     if not paths.RECORD_IN.is_file():
         raise InputError(f"{paths.RECORD_IN}: missing; run `dvc repro expand_labels` first")
-    record = read_json(paths.RECORD_IN).get("record")
+    checked = read_json(paths.RECORD_IN)
+    record = checked.get("record")
     ok, why = applies(record, raw)
     labels = pd.read_csv(paths.LABELS, keep_default_na=False)
     _, themes = load_folds()
@@ -61,9 +62,7 @@ def main() -> None:
                 tasks.append((t, fam, e["params"], labels[t].to_numpy(dtype=int), int(e["seed"]), tuning))
             for res in run_unordered(refit_theme, tasks, load_fold_matrices(params, space), tuning["n_jobs"]):
                 t, e = res["theme"], entries[res["theme"]]
-                fell = after_refit(e, res["value"], out[t]["positives"], min_recall, settings)
-                recorded, now = min(float(e["value"]), 1.0), min(res["value"], 1.0)
-                bound = drop_bound(recorded, now, out[t]["positives"], min_recall, float(settings["drop_sd"]))
+                bound, fell = refit_check(e, res["value"], out[t]["positives"], min_recall, settings)
                 out[t].update(
                     value=res["value"],
                     average_precision=res["average_precision"],
@@ -75,7 +74,7 @@ def main() -> None:
                     oof[t] = res["oof"]
     kept = [t for t in themes if out[t]["action"] == REFIT]
     summary = {
-        "record": read_json(paths.RECORD_IN).get("path"),
+        "record": checked.get("path"),
         "applied": ok,
         "why": why,
         "dropped": sorted(set(entries) - set(themes)),  # recorded themes the data no longer has

@@ -66,8 +66,11 @@ def drop_bound(recorded: float, now: float, positives: int, min_recall: float, s
     return sd * math.hypot(precision_se(recorded, positives, min_recall), precision_se(now, positives, min_recall))
 
 
-def after_refit(entry: dict, value: float, positives: int, min_recall: float, settings: dict) -> str | None:
-    """Why the refitted theme is tuned again (its precision fell clearly), or None (kept).
+def refit_check(
+    entry: dict, value: float, positives: int, min_recall: float, settings: dict
+) -> tuple[float, str | None]:
+    """The drop bound, and why the refitted theme is tuned again (its precision fell clearly)
+    or None (kept).
 
     The figures compared are precisions: the objective's recall bonus, paid only at precision
     1.0, is left out, or a refit at precision 0.99 would seem to fall by the whole bonus."""
@@ -75,11 +78,16 @@ def after_refit(entry: dict, value: float, positives: int, min_recall: float, se
     bound = drop_bound(recorded, now, positives, min_recall, float(settings["drop_sd"]))
     fell = recorded - now
     if fell > bound:
-        return (
+        return bound, (
             f"refitted precision {now:.3f} fell {fell:.3f} below the record's {recorded:.3f} "
             f"(> reuse.drop_sd {settings['drop_sd']} standard errors of the difference = {bound:.3f})"
         )
-    return None
+    return bound, None
+
+
+def after_refit(entry: dict, value: float, positives: int, min_recall: float, settings: dict) -> str | None:
+    """Why the refitted theme is tuned again, or None (``refit_check`` without its bound)."""
+    return refit_check(entry, value, positives, min_recall, settings)[1]
 
 
 def refit_theme(
