@@ -9,7 +9,7 @@ from pathlib import Path
 from harness.dvc_repo import ONE_ENCODER, ROOT, slice_csv
 
 
-def run_stages(overrides: list[str], review: bool = True) -> None:
+def run_stages(overrides: list[str], review: bool = True, curve_points: str | None = None) -> None:
     """Compose ``overrides`` in the current folder and run every training stage in DVC's order,
     by calling the stages' own entry points (no dvc)."""
     import yaml
@@ -22,6 +22,7 @@ def run_stages(overrides: list[str], review: bool = True) -> None:
         expand_labels,
         features,
         folds,
+        learning_curve,
         package,
         reuse,
         screen,
@@ -48,7 +49,9 @@ def run_stages(overrides: list[str], review: bool = True) -> None:
     for space in models["spaces"]:  # as DVC orders them: after every tune@ stage
         for fam in models["costly"]:
             tune.run(fam, space)
-    for stage in (select, *([review_stage] if review else []), thresholds, train_final, package, evaluate):
+    select.main()
+    learning_curve.main(curve_points)  # curve_points: where to keep the curves' subset scores (bench)
+    for stage in (*([review_stage] if review else []), thresholds, train_final, package, evaluate):
         stage.main()
 
 

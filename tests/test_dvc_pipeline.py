@@ -53,7 +53,9 @@ def test_threshold_edit_reruns_thresholds_and_evaluation_only(repo):
     repo.edit("conf/thresholds/default.yaml", "min_recall: 0.5", "min_recall: 0.55")
     ran = set(repo.repro())
     assert {"compose", "thresholds", "package", "evaluate"} <= ran
-    assert not ran & (TUNES | {"train_final", "folds", "embed", "features@tfidf", "features@embeddings", "select"})
+    assert not ran & (
+        TUNES | {"train_final", "folds", "embed", "features@tfidf", "features@embeddings", "select", "learning_curve"}
+    )
     params = (repo.path / "params.yaml").read_text()
     assert "min_recall: 0.55" in params
     repo.commit("min_recall 0.55")
@@ -71,7 +73,9 @@ def test_plots_show_draws_every_plot_and_the_report_compares_with_the_last_commi
     expected += [f"metrics/plots/{d}/{t}.json" for t in themes for d in ("scores", "threshold")]
     expected += ["metrics/plots/confusions.json"]
     assert sorted(files) == sorted(expected)
-    assert {re.sub(r"\W", "_", f) for f in expected} <= ids, sorted(ids)
+    curves = sorted(p.relative_to(repo.path).as_posix() for p in (repo.path / "metrics/learning_curves").glob("*.csv"))
+    assert curves  # a learning curve per measured theme
+    assert {re.sub(r"\W", "_", f) for f in expected + curves} <= ids, sorted(ids)
     # each precision-recall plot names its theme, in show as in diff (a facet on the data's theme column)
     shown = json.loads(repo.run("dvc", "plots", "show", "--json").stdout)["data"]
     for t in themes:

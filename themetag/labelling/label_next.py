@@ -55,6 +55,7 @@ class ThemeNeed:
     threshold: float
     scale: float  # spread of the theme's out-of-fold scores: distances are in these units
     quota: int = 0
+    held: str = ""  # why the theme gets no quota though it misses the rule (its learning curve is flat)
     # a theme with too few positives to train has no threshold: its rows are those most like the
     # positives it has (unit vectors, one row each), a search for more of them
     positives: np.ndarray | sp.csr_matrix | None = None
@@ -106,6 +107,33 @@ def theme_needs(
         scale = float(np.nanstd(scores)) or 1.0
         out.append(ThemeNeed(theme, reasons, threshold, scale))
     return out
+
+
+def follow_forecast(needs: list[ThemeNeed], curves: dict | None) -> None:
+    """Let the learning curves (``metrics/learning_curve.json``) steer the quota: a *rising*
+    theme gets one more reason (labels are forecast to lift it); a *flat* theme's reasons are
+    held back, so it gets no quota of its own: more of the same labels are not forecast to lift
+    it, and its confusions and label review come first."""
+    if not curves:
+        return
+    for n in needs:
+        c = curves.get("themes", {}).get(n.theme)
+        if not c or not n.reasons:
+            continue
+        if c["verdict"] == "rising":
+            h = str(float(max(curves["settings"]["horizons"])))
+            f = c["forecast"][h]
+            n.reasons.append(
+                f"rising: AP {c['now']['average_precision']:.3f} forecast {f['average_precision']:.3f} "
+                f"[{f['low']:.3f}, {f['high']:.3f}] at {float(h):g}x its positives"
+            )
+        elif c["verdict"] == "flat":
+            n.held = (
+                f"flat: even the fitted ceiling's upper bound ({c['fit']['ceiling'][2]:.3f} AP) stays below the "
+                f"rule's {c['target_average_precision']:.3f}, and more labels are not forecast to lift it; "
+                "review its labels and confusions first"
+            )
+            n.reasons = []
 
 
 def allot(needs: list[ThemeNeed], batch_rows: int) -> None:

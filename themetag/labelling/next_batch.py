@@ -74,7 +74,7 @@ def batch_markdown(needs, scan: PoolScan, batch: pd.DataFrame, pool: Path, sampl
             n.quota,
             int((batch[PICKED] == n.theme).sum()),
             scan.above.get(n.theme, ""),
-            "; ".join(n.reasons) or "meets the early-stop rule",
+            n.held or "; ".join(n.reasons) or "meets the early-stop rule",
         ]
         for n in sorted(needs, key=lambda n: (-n.quota, n.theme))
     ]
@@ -97,7 +97,10 @@ def batch_markdown(needs, scan: PoolScan, batch: pd.DataFrame, pool: Path, sampl
             found,
             "",
             "Beside the random share, each theme's share of the batch is proportional to its reasons to need labels; themes that meet the "
-            "early-stop rule get none while another theme needs labels. Within a theme, rows are those nearest its "
+            "early-stop rule get none while another theme needs labels. The quota follows each theme's learning "
+            "curve (metrics/learning_curve.json, report.md: where the next labels pay): a *rising* theme gets one "
+            "more reason, a *flat* one (labels are not forecast to bring it to the rule) no quota of its own. "
+            "Within a theme, rows are those nearest its "
             "own threshold (in units of the spread of its out-of-fold scores), spread out by k-means, with no "
             "near-duplicates (`themetag/labelling/label_next.py`).",
             "",

@@ -59,6 +59,8 @@ PLOTS_DIR = METRICS / "plots"
 SCORES_PLOTS = PLOTS_DIR / "scores"  # per theme: out-of-fold score distribution of positives and negatives
 SWEEP_PLOTS = PLOTS_DIR / "threshold"  # per theme: out-of-fold precision and recall against the threshold
 CONFUSION_PLOT = PLOTS_DIR / "confusions.json"
+LEARNING_CURVE = METRICS / "learning_curve.json"  # per theme: the measured curve, its forecast and verdict
+LEARNING_CURVES_DIR = METRICS / "learning_curves"  # per theme: the curve and its band, for dvc plots
 
 
 def features_file(space: str) -> Path:

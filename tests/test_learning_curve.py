@@ -1,0 +1,149 @@
+"""Where the next labels pay: the learning curve's pieces on rows made up here, and the stage on
+the trained slice of the sample (tests/conftest.py)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score
+
+from themetag.curves.forecast import first_reaching, fit_pow3, forecast, pow3, weighted_ap
+from themetag.curves.points import nested_order
+from themetag.curves.verdict import AT_TARGET, FLAT, RISING, TOO_FEW, target_ap, verdict
+from themetag.labelling.label_next import ThemeNeed, allot, follow_forecast
+from themetag.reporting.labels_pay import labels_pay_section
+
+
+def test_each_prefix_of_the_order_is_stratified_and_holds_the_shorter_ones():
+    y = np.r_[np.ones(30, dtype=int), np.zeros(170, dtype=int)]
+    order = nested_order(y, 3)
+    assert sorted(order) == list(range(200)) and not np.array_equal(order, nested_order(y, 4))
+    for n in (20, 50, 100, 150):
+        assert abs(y[order[:n]].sum() - 0.15 * n) <= 1  # the positives' share, to a row
+    assert set(order[:50]) <= set(order[:100])
+
+
+def test_weighted_average_precision_is_scikit_learns_with_weights_and_ties():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 300)
+    scores = np.round(y + rng.normal(0, 1, 300), 1)  # rounded: many ties
+    w = rng.poisson(1.0, (3, 300)).astype(float)
+    ours = weighted_ap(y, scores, w)
+    theirs = [average_precision_score(y, scores, sample_weight=w[i]) for i in range(3)]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_the_power_law_fit_recovers_a_known_curve_and_forecasts_it():
+    x = np.array([0.25, 0.5, 0.75, 1.0])
+    truth = (0.9, 0.1, 0.5)
+    c, a, alpha = fit_pow3(x, pow3(x, *truth), np.full(4, 0.01))
+    np.testing.assert_allclose([c, a, alpha], truth, atol=1e-4)
+    boot = pow3(x, *truth) + np.random.default_rng(1).normal(0, 0.005, (100, 4))
+    fc = forecast(x, pow3(x, *truth), boot, [2.0], "pow3", 0.8)
+    at2 = fc["curve"][fc["grid"].index(2.0)]
+    assert at2 == pytest.approx(pow3(2.0, *truth), abs=1e-4) and fc["low"][-1] < at2 < fc["high"][-1]
+    assert fc["ceiling"][1] == pytest.approx(0.9, abs=1e-3)
+    # pow3_gain: the subsets' curve gives the gain, today's figure the level (a point at 1x lifted
+    # by selection does not steepen the curve)
+    lifted = pow3(x, *truth) + np.array([0, 0, 0, 0.03])
+    gain = forecast(x, lifted, boot, [2.0], "pow3_gain", 0.8)
+    assert gain["curve"][gain["grid"].index(1.0)] == pytest.approx(lifted[-1])
+    assert gain["curve"][-1] - lifted[-1] == pytest.approx(pow3(2.0, *truth) - pow3(1.0, *truth), abs=1e-3)
+    flat = forecast(x, pow3(x, *truth), boot, [2.0], "last_value", 0.8)
+    assert set(flat["curve"]) == {pow3(1.0, *truth)} and flat["params"] is None
+    with pytest.raises(ValueError, match="learning_curve.forecast"):
+        forecast(x, pow3(x, *truth), boot, [2.0], "spline", 0.8)
+
+
+def test_the_target_sits_on_the_points_line_through_today_and_the_verdicts_follow_it():
+    ap = np.array([0.6, 0.7, 0.8])
+    target, slope = target_ap(ap, ap + 0.05, 0.8, 0.85, 0.9)
+    assert slope == pytest.approx(1.0) and target == pytest.approx(0.85)
+    target, slope = target_ap(np.array([0.8, 0.805]), np.array([0.1, 0.9]), 0.8, 0.85, 0.9)
+    assert slope == 1.0  # points too close together to tell a slope
+    assert verdict(0.92, True, 0.9, 0.95, 0.85, 0.0, 0.01) == AT_TARGET
+    assert verdict(0.92, False, 0.9, 0.95, 0.85, 0.0, 0.01) == RISING  # the recall was not reached
+    assert verdict(0.7, True, 0.9, 0.84, 0.85, 0.005, 0.01) == FLAT
+    assert verdict(0.7, True, 0.9, 0.84, 0.85, 0.03, 0.01) == RISING  # towards a ceiling below the rule
+    assert first_reaching([0.5, 1.0, 2.0], [0.7, 0.8, 0.9], 0.85, 2.0) == pytest.approx(1.5)
+    assert first_reaching([0.5, 1.0, 2.0], [0.7, 0.8, 0.9], 0.95, 2.0) is None
+
+
+def curve(verdict_: str, **extra) -> dict:
+    f = {"average_precision": 0.82, "low": 0.8, "high": 0.85, "no_gain": 0.78, "positives": 120}
+    return {
+        "positives": 60,
+        "verdict": verdict_,
+        "now": {"average_precision": 0.78},
+        "forecast": {"2.0": f},
+        "fit": {"ceiling": [0.78, 0.8, 0.83]},
+        "target_average_precision": 0.86,
+        "positives_needed": None,
+        **extra,
+    }
+
+
+REPORT = {
+    "settings": {"fractions": [0.25, 0.5], "seeds": 2, "forecast": "pow3", "horizons": [2.0], "interval": 0.8},
+    "early_stop": {"min_precision": 0.9, "min_recall": 0.5},
+    "themes": {
+        "food": curve(RISING, positives_needed=95),
+        "price": curve(FLAT),
+        "rare": {"positives": 12, "verdict": TOO_FEW},
+    },
+}
+
+
+def test_the_report_section_gives_forecasts_verdicts_and_sends_a_flat_theme_to_its_labels():
+    text = "\n".join(labels_pay_section(REPORT))
+    assert "## Where the next labels pay" in text and "no-gain" in text and "Optimistic side" in text
+    food = next(line for line in text.splitlines() if line.startswith("| food"))
+    assert "0.820 [0.800, 0.850]" in food and "rising" in food and "about 95" in food
+    rare = next(line for line in text.splitlines() if line.startswith("| rare"))
+    assert TOO_FEW in rare and "0." not in rare  # never a number
+    assert "**price** is flat" in text and "label_review.md" in text
+    assert labels_pay_section(None) == []
+
+
+def test_the_quota_follows_the_forecast_a_flat_theme_gets_none_of_its_own():
+    needs = [ThemeNeed(t, ["misses the early-stop rule"], 0.0, 1.0) for t in ("food", "price")]
+    needs.append(ThemeNeed("rare", ["few positives"], 0.0, 1.0))
+    follow_forecast(needs, REPORT)
+    by = {n.theme: n for n in needs}
+    assert any(r.startswith("rising") for r in by["food"].reasons) and by["price"].reasons == []
+    assert by["price"].held.startswith("flat") and by["rare"].reasons == ["few positives"]
+    allot(needs, 30)
+    assert by["price"].quota == 0 and by["food"].quota == 20 and by["rare"].quota == 10
+
+
+def test_the_stage_measures_each_theme_once_and_keeps_an_unchanged_theme(trained_copy, capsys):
+    from stages import learning_curve
+    from themetag.pipeline import paths
+
+    report = json.loads(paths.LEARNING_CURVE.read_text())  # written by the trained slice's run
+    selection = json.loads(paths.SELECTION.read_text())
+    assert set(report["themes"]) == set(selection)
+    counts = {t: c["positives"] for t, c in report["themes"].items()}
+    for t, c in report["themes"].items():
+        if counts[t] < report["settings"]["min_positives"]:
+            assert c["verdict"] == TOO_FEW and "forecast" not in c
+            continue
+        assert c["verdict"] in (AT_TARGET, RISING, FLAT)
+        assert [p["fraction"] for p in c["points"]] == [0.25, 0.5, 0.75, 1.0]
+        for f in c["forecast"].values():
+            assert f["low"] <= f["average_precision"] <= f["high"] and f["no_gain"] == c["now"]["average_precision"]
+        plot = pd.read_csv(paths.LEARNING_CURVES_DIR / f"{t}.csv")
+        assert list(plot.columns) == ["positives", "measured_then_no_gain", "forecast", "low", "high"]
+    assert any(c["verdict"] != TOO_FEW for c in report["themes"].values())
+    capsys.readouterr()
+    learning_curve.main()
+    assert f"0 theme(s) measured, {len(selection)} unchanged" in capsys.readouterr().out
+    assert json.loads(paths.LEARNING_CURVE.read_text()) == report
+    # one theme's labels change: only it is measured again
+    labels = pd.read_csv(paths.LABELS, keep_default_na=False)
+    theme = max(counts, key=counts.get)
+    labels.loc[labels.index[:3], theme] = 1 - labels.loc[labels.index[:3], theme]
+    labels.to_csv(paths.LABELS, index=False)
+    learning_curve.main()
+    assert f"1 theme(s) measured, {len(selection) - 1} unchanged" in capsys.readouterr().out

@@ -1,0 +1,1 @@
+"""Where the next labels pay: each theme's learning curve, measured out of fold, and its forecast."""

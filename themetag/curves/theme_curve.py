@@ -1,0 +1,104 @@
+"""One theme's learning curve, end to end: the refits on subsets (one pool task per share and
+seed, so a costly family's refits spread over the cores), then the bootstrap, the forecast and
+its verdict (``summarise``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import average_precision_score
+
+from themetag.curves.forecast import bootstrap_points, ceil_int, first_reaching, forecast
+from themetag.curves.points import nested_order, subset_oof
+from themetag.curves.verdict import TOO_FEW, target_ap, verdict
+from themetag.features.spaces import FoldMatrices
+from themetag.thresholds.pr_sweep import precision_first
+
+
+def shares(settings: dict) -> list[float]:
+    """The refitted shares (below 1.0: the selection itself is the point at 1.0)."""
+    return sorted({float(f) for f in settings["fractions"] if 0 < float(f) < 1.0})
+
+
+def measurable(y: np.ndarray, settings: dict) -> bool:
+    return int(y.sum()) >= int(settings["min_positives"])
+
+
+def fit_point(
+    theme: str, fraction: float, subset_seed: int, family_conf: dict, params: dict, seed: int, y: np.ndarray, *, mats
+) -> tuple[str, float, np.ndarray]:
+    """The out-of-fold scores of the setting refitted on ``fraction`` of each fold's training
+    rows (the prefix of subset seed ``subset_seed``'s stratified order)."""
+    keep = np.zeros(len(y), dtype=bool)
+    keep[nested_order(y, 1000 + subset_seed)[: max(1, round(fraction * len(y)))]] = True
+    return theme, fraction, subset_oof(family_conf, params, seed, y, mats, keep)
+
+
+def rule_precision(y: np.ndarray, scores: np.ndarray, min_recall: float) -> tuple[float, bool]:
+    """The precision-first rule's precision at ``min_recall`` on pooled scores (no margin), and
+    whether the recall was reached: the figure the early-stop rule reads."""
+    c = precision_first(y, scores, min_recall, 0.0, "best_f1")
+    return (c.precision if c.met_target else 0.0), bool(c.met_target)
+
+
+def summarise(
+    y: np.ndarray, points: dict[float, list[np.ndarray]], train_rows: list[float], settings: dict, early_stop: dict
+) -> dict[str, Any]:
+    """The curve's figures from its points (``points[1.0]``: the selection's own out-of-fold
+    scores); ``train_rows``: rows and positives a fold model sees at 1.0 (means over folds)."""
+    positives = int(y.sum())
+    if not measurable(y, settings):
+        return {"verdict": TOO_FEW}
+    estimate, boot = bootstrap_points(y, points, int(settings["bootstrap"]), int(settings["seed"]))
+    xs = np.asarray(sorted(points))
+    horizons = [float(h) for h in settings["horizons"]]
+    fc = forecast(xs, estimate, boot, horizons, settings["forecast"], float(settings["interval"]))
+    min_recall, min_precision = float(early_stop["min_recall"]), float(early_stop["min_precision"])
+    pairs = [(f, s) for f in xs for s in points[f]]
+    ap = np.array([average_precision_score(y, s) for _, s in pairs])
+    rule = [rule_precision(y, s, min_recall) for _, s in pairs]
+    now_precision, now_met = rule[-1]
+    target, slope = target_ap(ap, np.array([p for p, _ in rule]), fc["now"], now_precision, min_precision)
+    grid, curve = fc["grid"], fc["curve"]
+    furthest = fc["grid"].index(max(horizons))
+    gain_high = fc["high"][furthest] - fc["now"]
+    verdict_now = verdict(
+        now_precision, now_met, min_precision, fc["ceiling"][2], target, gain_high, float(settings["min_gain"])
+    )
+    reach = None if verdict_now != "rising" else first_reaching(grid, curve, target, max(horizons))
+    measured = [
+        {
+            "fraction": float(f),
+            "train_rows": round(float(f * train_rows[0]), 1),
+            "train_positives": round(float(f * train_rows[1]), 1),
+            "average_precision": float(estimate[i]),
+            "rule_precision": float(np.mean([p for (g, _), (p, _) in zip(pairs, rule, strict=True) if g == f])),
+        }
+        for i, f in enumerate(xs)
+    ]
+    return {
+        "points": measured,
+        "forecast": {
+            str(h): {
+                "positives": ceil_int(h * positives),
+                "average_precision": curve[grid.index(h)],
+                "low": fc["low"][grid.index(h)],
+                "high": fc["high"][grid.index(h)],
+                "no_gain": fc["now"],
+            }
+            for h in horizons
+        },
+        "fit": {"method": settings["forecast"], "params": fc["params"], "ceiling": fc["ceiling"]},
+        "curve": {k: fc[k] for k in ("grid", "curve", "low", "high")},
+        "now": {"average_precision": fc["now"], "rule_precision": now_precision, "recall_met": now_met},
+        "target_average_precision": target,
+        "slope": slope,
+        "verdict": verdict_now,
+        "positives_needed": None if reach is None else ceil_int(reach * positives),
+    }
+
+
+def fold_sizes(y: np.ndarray, mats: FoldMatrices) -> list[float]:
+    """Rows and positives a fold model trains on (means over folds)."""
+    return [float(np.mean([len(t) for t in mats.train_idx])), float(np.mean([y[t].sum() for t in mats.train_idx]))]
