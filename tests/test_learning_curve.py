@@ -104,6 +104,10 @@ def test_the_report_section_gives_forecasts_verdicts_and_sends_a_flat_theme_to_i
     assert TOO_FEW in rare and "0." not in rare  # never a number
     assert "**price** is flat" in text and "label_review.md" in text
     assert labels_pay_section(None) == []
+    # with a test set: today's test AP, plus the same forecast gain
+    lines = "\n".join(labels_pay_section(REPORT, {"food": 0.7})).splitlines()
+    food = next(line for line in lines if line.startswith("| food"))
+    assert "| 0.700 " in food and "0.740 [0.720, 0.770]" in food
 
 
 def test_the_quota_follows_the_forecast_a_flat_theme_gets_none_of_its_own():

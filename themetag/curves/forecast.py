@@ -103,7 +103,13 @@ def forecast(
 
     point = curve(estimate)
     reps = np.stack([curve(b) for b in boot])
-    lo, hi = np.quantile(reps, [(1 - interval) / 2, (1 + interval) / 2], axis=0)
+    q = [(1 - interval) / 2, (1 + interval) / 2]
+    lo, hi = np.quantile(reps, q, axis=0)
+    # the gain from today to the furthest horizon, per replicate: its interval leaves out how
+    # uncertain today's level is, which the forecast's own interval carries
+    far, one = len(grid) - 1, int(np.flatnonzero(grid == 1.0)[0])
+    gains = reps[:, far] - reps[:, one]
+    gain = [float(np.quantile(gains, q[0])), float(point[far] - point[one]), float(np.quantile(gains, q[1]))]
     fitted = {"params": None}
     if method != "last_value":
         sub = fractions < 1.0 if method == "pow3_gain" else np.ones(len(fractions), dtype=bool)
@@ -117,6 +123,7 @@ def forecast(
         "low": lo[:-1].tolist(),
         "high": hi[:-1].tolist(),
         "ceiling": [float(lo[-1]), float(point[-1]), float(hi[-1])],
+        "gain": gain,
         **fitted,
     }
 

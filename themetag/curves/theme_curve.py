@@ -61,10 +61,8 @@ def summarise(
     now_precision, now_met = rule[-1]
     target, slope = target_ap(ap, np.array([p for p, _ in rule]), fc["now"], now_precision, min_precision)
     grid, curve = fc["grid"], fc["curve"]
-    furthest = fc["grid"].index(max(horizons))
-    gain_high = fc["high"][furthest] - fc["now"]
     verdict_now = verdict(
-        now_precision, now_met, min_precision, fc["ceiling"][2], target, gain_high, float(settings["min_gain"])
+        now_precision, now_met, min_precision, fc["ceiling"][2], target, fc["gain"][2], float(settings["min_gain"])
     )
     reach = None if verdict_now != "rising" else first_reaching(grid, curve, target, max(horizons))
     measured = [
@@ -89,7 +87,7 @@ def summarise(
             }
             for h in horizons
         },
-        "fit": {"method": settings["forecast"], "params": fc["params"], "ceiling": fc["ceiling"]},
+        "fit": {"method": settings["forecast"], "params": fc["params"], "ceiling": fc["ceiling"], "gain": fc["gain"]},
         "curve": {k: fc[k] for k in ("grid", "curve", "low", "high")},
         "now": {"average_precision": fc["now"], "rule_precision": now_precision, "recall_met": now_met},
         "target_average_precision": target,
