@@ -90,19 +90,24 @@ def forecast(
     grid = np.asarray(sorted({*map(float, fractions), *map(float, horizons)}))
     now = float(estimate[-1])
 
-    def curve(values: np.ndarray) -> np.ndarray:
-        if method == "last_value":
+    used = fractions < 1.0 if method == "pow3_gain" else np.ones(len(fractions), dtype=bool)
+
+    def fit_of(values: np.ndarray) -> np.ndarray | None:
+        return None if method == "last_value" else fit_pow3(fractions[used], values[used], sigma[used])
+
+    def curve(values: np.ndarray, params: np.ndarray | None) -> np.ndarray:
+        """The curve on ``grid``, then its ceiling."""
+        if params is None:
             return np.r_[np.full(len(grid), values[-1]), values[-1]]
+        c, a, alpha = params
         if method == "pow3":
-            c, a, alpha = fit_pow3(fractions, values, sigma)
             return np.r_[pow3(grid, c, a, alpha), c]
-        sub = fractions < 1.0
-        c, a, alpha = fit_pow3(fractions[sub], values[sub], sigma[sub])
         shift = values[-1] - pow3(1.0, c, a, alpha)
         return np.r_[np.clip(pow3(grid, c, a, alpha) + shift, 0.0, 1.0), min(c + shift, 1.0)]
 
-    point = curve(estimate)
-    reps = np.stack([curve(b) for b in boot])
+    params = fit_of(estimate)
+    point = curve(estimate, params)
+    reps = np.stack([curve(b, fit_of(b)) for b in boot])
     q = [(1 - interval) / 2, (1 + interval) / 2]
     lo, hi = np.quantile(reps, q, axis=0)
     # the gain from today to the furthest horizon, per replicate: its interval leaves out how
@@ -110,11 +115,7 @@ def forecast(
     far, one = len(grid) - 1, int(np.flatnonzero(grid == 1.0)[0])
     gains = reps[:, far] - reps[:, one]
     gain = [float(np.quantile(gains, q[0])), float(point[far] - point[one]), float(np.quantile(gains, q[1]))]
-    fitted = {"params": None}
-    if method != "last_value":
-        sub = fractions < 1.0 if method == "pow3_gain" else np.ones(len(fractions), dtype=bool)
-        fit = fit_pow3(fractions[sub], estimate[sub], sigma[sub])
-        fitted["params"] = dict(zip(("c", "a", "alpha"), map(float, fit), strict=True))
+    fitted = {"params": None if params is None else dict(zip(("c", "a", "alpha"), map(float, params), strict=True))}
     return {
         "now": now,
         "sd": sigma.tolist(),
