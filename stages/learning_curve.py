@@ -7,7 +7,7 @@ bootstrap interval, beside the no-gain rule. Writes ``metrics/learning_curve.jso
 points, forecasts, verdict, positives needed) and ``metrics/learning_curves/<theme>.csv`` (the
 plot). It reads no threshold parameter, so a threshold edit never reruns it; a theme whose
 labels, folds and selection are unchanged keeps its last curve (the JSON persists, keyed by
-their fingerprint), so a round refits only the themes whose data changed.
+their fingerprint and the curve code's), so a round refits only the themes whose data changed.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def main(keep_points: str | None = None) -> None:
     that compares forecast rules on the same fits."""
     from joblib import Parallel, delayed
 
-    from themetag.curves.theme_curve import fit_point, fold_sizes, measurable, shares, summarise
+    from themetag.curves.theme_curve import code_digest, fit_point, fold_sizes, measurable, shares, summarise
     from themetag.features.spaces import load_fold_matrices
 
     params = load_params()
@@ -43,11 +43,11 @@ def main(keep_points: str | None = None) -> None:
     selection = read_json(paths.SELECTION)
     oof = pd.read_csv(paths.SELECTED_OOF)
     last = read_json(paths.LEARNING_CURVE).get("themes", {}) if paths.LEARNING_CURVE.is_file() else {}
-    out, todo, start = {}, {}, time.perf_counter()
+    out, todo, start, code = {}, {}, time.perf_counter(), code_digest()
     for theme, sel in selection.items():
         y = labels[theme].to_numpy(dtype=int)
         entry = {k: sel[k] for k in ("candidate", "family", "space", "params", "seed")}
-        key = fingerprint(entry, y, fold, oof[theme].to_numpy(dtype=float), settings, early_stop)
+        key = fingerprint(entry, y, fold, oof[theme].to_numpy(dtype=float), settings, early_stop, code)
         if last.get(theme, {}).get("key") == key:
             out[theme] = last[theme]
         else:

@@ -121,7 +121,7 @@ def test_the_quota_follows_the_forecast_a_flat_theme_gets_none_of_its_own():
     assert by["price"].quota == 0 and by["food"].quota == 20 and by["rare"].quota == 10
 
 
-def test_the_stage_measures_each_theme_once_and_keeps_an_unchanged_theme(trained_copy, capsys):
+def test_the_stage_measures_each_theme_once_and_keeps_an_unchanged_theme(trained_copy, capsys, monkeypatch):
     from stages import learning_curve
     from themetag.pipeline import paths
 
@@ -151,3 +151,9 @@ def test_the_stage_measures_each_theme_once_and_keeps_an_unchanged_theme(trained
     labels.to_csv(paths.LABELS, index=False)
     learning_curve.main()
     assert f"1 theme(s) measured, {len(selection) - 1} unchanged" in capsys.readouterr().out
+    # the curve code changes: every theme is measured again, none keeps a figure the old code gave
+    import themetag.curves.theme_curve as theme_curve
+
+    monkeypatch.setattr(theme_curve, "code_digest", lambda: "other code")
+    learning_curve.main()
+    assert f"{len(selection)} theme(s) measured, 0 unchanged" in capsys.readouterr().out

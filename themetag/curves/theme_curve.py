@@ -13,7 +13,27 @@ from themetag.curves.forecast import bootstrap_points, ceil_int, first_reaching,
 from themetag.curves.points import nested_order, subset_oof
 from themetag.curves.verdict import TOO_FEW, target_ap, verdict
 from themetag.features.spaces import FoldMatrices
+from themetag.fingerprint import file_sha256, fingerprint
 from themetag.thresholds.pr_sweep import precision_first
+
+
+def code_digest() -> str:
+    """A digest of the code a curve's figures come from: part of a theme's cache key, so that a
+    code change remeasures every curve rather than keeping figures the new code would not give."""
+    import themetag.curves.forecast
+    import themetag.curves.points
+    import themetag.curves.verdict
+    import themetag.modelling.families
+    import themetag.thresholds.pr_sweep
+
+    modules = (
+        themetag.curves.forecast,
+        themetag.curves.points,
+        themetag.curves.verdict,
+        themetag.modelling.families,
+        themetag.thresholds.pr_sweep,
+    )
+    return fingerprint([file_sha256(__file__), *(file_sha256(m.__file__) for m in modules)])
 
 
 def shares(settings: dict) -> list[float]:
