@@ -27,7 +27,14 @@ def finished_trials(storage_file) -> dict[str, int]:
 
 
 def test_sigkill_during_tuning_then_rerun_reuses_every_finished_trial(tmp_path):
-    repo = DvcRepo(tmp_path, train_rows=700, test_rows=60, families="fast")
+    # one candidate: the studies of the others would run the same budget and test nothing more
+    repo = DvcRepo(
+        tmp_path,
+        train_rows=700,
+        test_rows=60,
+        families="fast",
+        overrides=["models.families=[logreg]", "models.spaces=[tfidf]"],
+    )
     # a budget that the early-stop rule cannot end, so the studies are still running when killed
     repo.edit("conf/tuning/smoke.yaml", "n_trials: 2", f"n_trials: {BUDGET}")
     repo.edit("conf/tuning/smoke.yaml", "min_precision: 0.9", "min_precision: 1.01")
@@ -52,7 +59,7 @@ def test_sigkill_during_tuning_then_rerun_reuses_every_finished_trial(tmp_path):
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "".join(seen)
     before = finished_trials(repo.path / ".optuna/journal.log")
-    assert 0 < sum(before.values()) < BUDGET * 8 * 3
+    assert 0 < sum(before.values()) < BUDGET * 8
 
     ran = repo.repro()  # no lock error, no manual clean-up
     assert "evaluate" in ran
