@@ -167,14 +167,22 @@ def rows_of(seeds: dict, args, work_root: Path, dataset: str) -> list[dict]:
         for t, c in base["curves"].items():
             if "forecast" not in c or t not in base["themes"] or t not in kept:
                 continue
+            k = kept[t]
+            fits = fits_of(base["settings"])
+            points = k["points"]
+            if args.subset_seeds:  # the forecast a run with fewer subsets per share would have made
+                points = {f: v if f == 1.0 else v[: args.subset_seeds] for f, v in points.items()}
+                fits["seeds"] = args.subset_seeds
+            if args.shares:  # ... or one with fewer shares
+                points = {f: v for f, v in points.items() if f == 1.0 or f in args.shares}
+                fits["fractions"] = list(args.shares)
             for method in METHODS:
-                k = kept[t]
                 res = summarise(
                     k["y"],
-                    k["points"],
+                    points,
                     k["sizes"],
                     # the fits are the run's (shares, seeds, horizons); every rule on them is today's
-                    {**defaults["learning_curve"], **fits_of(base["settings"]), "forecast": method},
+                    {**defaults["learning_curve"], **fits, "forecast": method},
                     base["early_stop"],
                 )
                 for added in args.added:
@@ -264,6 +272,21 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="keeps each run's figures: a rerun resumes")
     parser.add_argument("--name", default=None)
     parser.add_argument(
+        "--subset-seeds",
+        type=int,
+        default=None,
+        help="refit every forecast from only the first N subsets per share the round-0 run kept (the "
+        "cost of learning_curve.seeds=N, on the same fits)",
+    )
+    parser.add_argument(
+        "--shares",
+        type=float,
+        nargs="+",
+        default=None,
+        help="refit every forecast from only these shares of the round-0 run's (the cost of "
+        "learning_curve.fractions=[...], on the same fits)",
+    )
+    parser.add_argument(
         "--noise-share",
         type=float,
         default=0.0,
@@ -283,7 +306,10 @@ def main() -> None:
             f"### Learning-curve forecasts against measured test AP, {args.dataset} (`python -m bench.learning_forecast`)",
             "",
             f"{args.start} seeded random rows, then +{', +'.join(map(str, args.added))} random rows (nested); "
-            f"seeds {args.seeds}; {' '.join(overrides)}. The forecast is the round-0 learning_curve stage's at "
+            f"seeds {args.seeds}; {' '.join(overrides)}"
+            + (f"; forecasts from {args.subset_seeds} subset(s) per share" if args.subset_seeds else "")
+            + (f"; forecasts from the shares {args.shares} alone" if args.shares else "")
+            + ". The forecast is the round-0 learning_curve stage's at "
             "the rows' multiple, refitted from the same subset scores under each rule (`pow3`, the default; "
             "`pow3_gain`; `last_value`, no gain). Level `oof`: the stage's own forecast (today's out-of-fold AP "
             "plus the curve's gain) and the no-gain baseline (today's out-of-fold AP); level `test`: the same "
