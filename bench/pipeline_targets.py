@@ -60,6 +60,9 @@ def run_pipeline(data_dir: Path, overrides: list[str], keep: Path | None = None)
         repo, seconds, stages, peak_mb = timed_repro(path, data_dir, overrides)
         read = {n: json.loads((repo.path / f"metrics/{n}.json").read_text()) for n in ("metrics", "tuning", "encoding")}
         params = yaml.safe_load((repo.path / "params.yaml").read_text())
+        embeddings, choice = params["features"]["embeddings"], repo.path / "artifacts/encoder_choice.json"
+        if embeddings.get("model") == "auto" and choice.is_file():  # (d) encodes with the encoder the probe chose
+            embeddings.update({k: v for k, v in json.loads(choice.read_text()).items() if k in ("model", "max_tokens")})
         # the encoders the run built, kept for reference (d), which encodes with the run's encoder
         keep_encoder = Path(tempfile.mkdtemp(prefix="bench-encoder-"))
         shutil.copytree(repo.path / "artifacts/encoder", keep_encoder / "artifacts/encoder")
