@@ -7,7 +7,9 @@ bootstrap interval, beside the no-gain rule. Writes ``metrics/learning_curve.jso
 points, forecasts, verdict, positives needed) and ``metrics/learning_curves/<theme>.csv`` (the
 plot). It reads no threshold parameter, so a threshold edit never reruns it; a theme whose
 labels, folds and selection are unchanged keeps its last curve (the JSON persists, keyed by
-their fingerprint and the curve code's), so a round refits only the themes whose data changed.
+their fingerprint and the curve code's). A round that only appended rows carries each curve
+forward (``themetag/curves/carry.py``) until the rows have grown past
+``learning_curve.remeasure_growth`` or today's figure leaves the curve's interval.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def main(keep_points: str | None = None) -> None:
     that compares forecast rules on the same fits."""
     from joblib import Parallel, delayed
 
+    from themetag.curves.carry import carry, measured_key
     from themetag.curves.theme_curve import code_digest, fit_point, fold_sizes, measurable, shares, summarise
     from themetag.features.spaces import load_fold_matrices
 
@@ -44,14 +47,19 @@ def main(keep_points: str | None = None) -> None:
     oof = pd.read_csv(paths.SELECTED_OOF)
     last = read_json(paths.LEARNING_CURVE).get("themes", {}) if paths.LEARNING_CURVE.is_file() else {}
     out, todo, start, code = {}, {}, time.perf_counter(), code_digest()
+    carried, measured = [], {}
     for theme, sel in selection.items():
-        y = labels[theme].to_numpy(dtype=int)
+        y, scores = labels[theme].to_numpy(dtype=int), oof[theme].to_numpy(dtype=float)
         entry = {k: sel[k] for k in ("candidate", "family", "space", "params", "seed")}
-        key = fingerprint(entry, y, fold, oof[theme].to_numpy(dtype=float), settings, early_stop, code)
+        key = fingerprint(entry, y, fold, scores, settings, early_stop, code)
         if last.get(theme, {}).get("key") == key:
             out[theme] = last[theme]
+        elif kept := carry(last.get(theme), entry, y, scores, settings, early_stop, code):
+            out[theme] = {**kept, "key": key}
+            carried.append(theme)
         else:
             todo[theme] = key
+            measured[theme] = {"rows": len(y), "key": measured_key(entry, y, settings, early_stop, code)}
     points: dict[str, dict[float, list]] = {t: {} for t in todo}
     sizes: dict[str, list[float]] = {}
     by_space: dict[str, list[str]] = {}
@@ -87,7 +95,7 @@ def main(keep_points: str | None = None) -> None:
     for theme, res in zip(todo, results, strict=True):
         y = labels[theme].to_numpy(dtype=int)
         base = {"key": todo[theme], "candidate": selection[theme]["candidate"], "positives": int(y.sum())}
-        out[theme] = {**base, "rows": len(y), **res}
+        out[theme] = {**base, "rows": len(y), **res, "measured": measured[theme]}
     themes = {t: out[t] for t in selection}
     write_json(paths.LEARNING_CURVE, {"settings": settings, "early_stop": early_stop, "themes": themes})
     shutil.rmtree(paths.LEARNING_CURVES_DIR, ignore_errors=True)
@@ -97,7 +105,8 @@ def main(keep_points: str | None = None) -> None:
         if frame is not None:
             write_with(paths.LEARNING_CURVES_DIR / f"{theme}.csv", lambda p, f=frame: f.to_csv(p, index=False))
     print(
-        f"learning_curve: {len(todo)} theme(s) measured, {len(themes) - len(todo)} unchanged, "
+        f"learning_curve: {len(todo)} theme(s) measured, {len(themes) - len(todo) - len(carried)} unchanged, "
+        f"{len(carried)} carried from an earlier round (learning_curve.remeasure_growth), "
         f"in {time.perf_counter() - start:.1f}s"
     )
 

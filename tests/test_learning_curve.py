@@ -2,6 +2,7 @@
 the trained slice of the sample (tests/conftest.py)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -119,6 +120,58 @@ def test_the_quota_follows_the_forecast_a_flat_theme_gets_none_of_its_own():
     assert by["price"].held.startswith("flat") and by["rare"].reasons == ["few positives"]
     allot(needs, 30)
     assert by["price"].quota == 0 and by["food"].quota == 20 and by["rare"].quota == 10
+
+
+def _measured_curve(rows: int = 600):
+    """A curve measured on made-up rows (scores sharpen with the share of rows), as the stage keeps it."""
+    import yaml
+
+    from themetag.curves.carry import measured_key
+    from themetag.curves.theme_curve import summarise
+
+    settings = yaml.safe_load((Path(__file__).parents[1] / "conf/config.yaml").read_text())["learning_curve"]
+    rule = {"min_precision": 0.9, "min_recall": 0.5}
+    rng = np.random.default_rng(0)
+    y = (rng.random(rows) < 0.25).astype(int)
+    points = {f: [y + rng.normal(0, 1.4 - 0.4 * f, rows) for _ in range(2)] for f in (0.25, 0.5, 0.75)}
+    oof = y + rng.normal(0, 1.0, rows)
+    points[1.0] = [oof]
+    entry = {"candidate": "logreg-tfidf", "family": "logreg", "space": "tfidf", "params": {"C": 1.0}, "seed": 1}
+    res = summarise(y, points, [0.8 * rows, 0.2 * y.sum()], settings, rule)
+    curve = {"key": "k", "positives": int(y.sum()), "rows": rows, **res}
+    curve["measured"] = {"rows": rows, "key": measured_key(entry, y, settings, rule, "code")}
+    return curve, entry, y, oof, settings, rule, rng
+
+
+def test_a_round_that_appended_rows_carries_the_curve_until_it_grew_or_its_forecast_missed():
+    from themetag.curves.carry import carry
+
+    curve, entry, y, oof, settings, rule, rng = _measured_curve()
+    more = (rng.random(60) < 0.25).astype(int)  # a round: 10% more rows, scored as well as before
+    y2, oof2 = np.r_[y, more], np.r_[oof, more + rng.normal(0, 1.0, 60)]
+    kept = carry(curve, entry, y2, oof2, settings, rule, "code")
+    assert kept is not None and kept["points"] == curve["points"] and kept["rows"] == 600
+    today = kept["today"]
+    assert today["rows"] == 660 and today["positives"] == y2.sum()
+    assert today["average_precision"] == pytest.approx(average_precision_score(y2, oof2))
+    assert today["forecast"]["low"] <= today["average_precision"] <= today["forecast"]["high"]
+    assert kept["verdict"] in (AT_TARGET, RISING, FLAT)
+    # measured again: rows grown past the share, or not at all, or the setting changed, or an
+    # earlier label changed, or the curve's code, or today's figure outside the interval
+    many = (rng.random(200) < 0.25).astype(int)
+    assert carry(curve, entry, np.r_[y, many], np.r_[oof, many + rng.normal(0, 1, 200)], settings, rule, "code") is None
+    assert carry(curve, entry, y2, oof2, {**settings, "remeasure_growth": 0}, rule, "code") is None
+    assert carry(curve, entry, y, oof, settings, rule, "code") is None
+    assert carry(curve, {**entry, "params": {"C": 10.0}}, y2, oof2, settings, rule, "code") is None
+    fixed = y2.copy()
+    fixed[3] = 1 - fixed[3]
+    assert carry(curve, entry, fixed, oof2, settings, rule, "code") is None
+    assert carry(curve, entry, y2, oof2, settings, rule, "other code") is None
+    assert carry(curve, entry, y2, rng.normal(0, 1, 660), settings, rule, "code") is None  # AP fell to chance
+    # the report says which curve is carried, from how many rows, and how today's figure sat in it
+    text = "\n".join(labels_pay_section({"settings": settings, "early_stop": rule, "themes": {"food": kept}}))
+    assert "| food (curve of 600 rows)" in text and "**food**: curve measured at 600 rows" in text
+    assert "today 660 rows" in text and "past +25% rows" in text
 
 
 def test_the_stage_measures_each_theme_once_and_keeps_an_unchanged_theme(trained_copy, capsys, monkeypatch):

@@ -20,6 +20,7 @@ from themetag.thresholds.pr_sweep import precision_first
 def code_digest() -> str:
     """A digest of the code a curve's figures come from: part of a theme's cache key, so that a
     code change remeasures every curve rather than keeping figures the new code would not give."""
+    import themetag.curves.carry
     import themetag.curves.forecast
     import themetag.curves.points
     import themetag.curves.verdict
@@ -27,6 +28,7 @@ def code_digest() -> str:
     import themetag.thresholds.pr_sweep
 
     modules = (
+        themetag.curves.carry,
         themetag.curves.forecast,
         themetag.curves.points,
         themetag.curves.verdict,

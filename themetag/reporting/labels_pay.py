@@ -51,12 +51,13 @@ def labels_pay_section(report: dict | None, test_ap: dict[str, float] | None = N
             continue
         if test_ap:
             f = c["forecast"][str(top)]
-            shift = test_ap[t] - c["now"]["average_precision"] if t in test_ap else None
+            # a carried curve's gain is added from today's out-of-fold figure, the one the test AP goes with
+            shift = test_ap[t] - c.get("today", c["now"])["average_precision"] if t in test_ap else None
             moved = {k: f[k] + shift for k in ("average_precision", "low", "high")} if shift is not None else None
             extra.append(_interval(moved) if moved else "-")
         rows.append(
             [
-                t,
+                f"{t} (curve of {c['rows']:,} rows)" if "today" in c else t,
                 c["positives"],
                 f"{c['now']['average_precision']:.3f}",
                 *(_interval(c["forecast"][h]) for h in horizons),
@@ -98,6 +99,17 @@ def labels_pay_section(report: dict | None, test_ap: dict[str, float] | None = N
         tabulate(rows, head, tablefmt="github", disable_numparse=True),
         "",
     ]
+    carried = {t: c for t, c in themes.items() if "today" in c}
+    for t, c in carried.items():
+        now, f = c["today"], c["today"]["forecast"]
+        lines.append(
+            f"- **{t}**: curve measured at {c['rows']:,} rows ({c['positives']} positives) and carried: today "
+            f"{now['rows']:,} rows ({now['positives']} positives), AP {now['average_precision']:.3f}, inside its "
+            f"forecast for today's rows, {_interval(f)}. It is measured again past "
+            f"+{float(settings.get('remeasure_growth') or 0):.0%} rows, or when a round's figure leaves its interval."
+        )
+    if carried:
+        lines.append("")
     flat = [t for t, c in themes.items() if c["verdict"] == FLAT]
     for t in flat:
         lines.append(
