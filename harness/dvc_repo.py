@@ -17,9 +17,10 @@ from themetag.pipeline.compose import _set
 ROOT = Path(__file__).resolve().parents[1]
 # Tests never download all-mpnet-base-v2: `model: auto` chooses among the built-in encoder alone.
 ONE_ENCODER = "encoder_probe.candidates=[{model: all-MiniLM-L6-v2, max_tokens: 256}]"
-# The learning curve's interval from 50 bootstrap replicates, not 200: what these copies test is which
-# stages run and what they write, and the replicates' fits were a sixth of a copy's cold run
-# (tests/test_learning_curve.py tests the figures themselves).
+# With the smoke budget (the tests' copies), the learning curve's interval from 50 bootstrap replicates,
+# not 200: what those copies test is which stages run and what they write, and the replicates' fits
+# were a sixth of a copy's cold run (tests/test_learning_curve.py tests the figures themselves). A
+# benchmark's copy on the default budget keeps the default.
 LIGHT_CURVES = "learning_curve.bootstrap=50"
 
 
@@ -65,7 +66,8 @@ class DvcRepo:
         slice_csv(data_dir / "test.csv", path / "data/test.csv", test_rows)
         for rel, content in (files or {}).items():
             (path / rel).write_text(content)
-        first = [f"tuning={tuning}", f"models={families}", LIGHT_CURVES, *([ONE_ENCODER] if one_encoder else [])]
+        light = [LIGHT_CURVES] if tuning == "smoke" else []
+        first = [f"tuning={tuning}", f"models={families}", *light, *([ONE_ENCODER] if one_encoder else [])]
         write_overrides(path / "conf", [*first, *(overrides or [])])
         self.env = _env()
         self.run("git", "init", "-q")
