@@ -43,6 +43,7 @@ from harness.dvc_repo import ROOT
 from harness.trained import run_stages
 from themetag.atomic import read_json, write_json, write_text
 from themetag.pipeline import paths
+from themetag.reporting.labels_pay import test_aps
 
 TEXT, THEMES = "Processed Text", "Themes"
 
@@ -62,10 +63,11 @@ def measure(work: Path, overrides: list[str], curve_points: Path | None = None) 
         labels = pd.read_csv(paths.LABELS, keep_default_na=False)
         oof = pd.read_csv(paths.SELECTED_OOF)
         out = {}
+        tests = test_aps(test, scores)
         for t in oof.columns:
-            if t in test and test[t].sum():
+            if t in tests:
                 out[t] = {
-                    "test_ap": float(average_precision_score(test[t], scores[t])),
+                    "test_ap": tests[t],
                     "test_positives": int(test[t].sum()),
                     "oof_ap": float(average_precision_score(labels[t], oof[t])),
                     "positives": int(labels[t].sum()),

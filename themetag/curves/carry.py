@@ -26,8 +26,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score
 
-from themetag.curves.forecast import ceil_int, first_reaching
-from themetag.curves.verdict import RISING, TOO_FEW, verdict
+from themetag.curves.verdict import TOO_FEW
 from themetag.fingerprint import fingerprint
 
 NOT_KEYED = ("remeasure_growth",)  # settings a carried curve does not depend on
@@ -49,7 +48,7 @@ def carry(
     code: str,
 ) -> dict[str, Any] | None:
     """``last`` (the theme's curve from the last run) brought to today, or None: measure again."""
-    from themetag.curves.theme_curve import rule_precision
+    from themetag.curves.theme_curve import decide, rule_precision
 
     if not last or last.get("verdict") == TOO_FEW or "measured" not in last or "curve" not in last:
         return None
@@ -65,17 +64,14 @@ def carry(
     ap = float(average_precision_score(y, oof))
     if not low <= ap <= high:
         return None
-    min_recall, min_precision = float(early_stop["min_recall"]), float(early_stop["min_precision"])
-    precision, met = rule_precision(y, oof, min_recall)
-    target, fit = last["target_average_precision"], last["fit"]
-    now = verdict(precision, met, min_precision, fit["ceiling"][2], target, fit["gain"][2], float(settings["min_gain"]))
-    reach = (
-        None if now != RISING else first_reaching(c["grid"], c["curve"], target, max(map(float, settings["horizons"])))
+    precision, met = rule_precision(y, oof, float(early_stop["min_recall"]))
+    now, needed = decide(
+        precision, met, last["fit"], last["target_average_precision"], c, last["positives"], settings, early_stop
     )
     return {
         **last,
         "verdict": now,
-        "positives_needed": None if reach is None else ceil_int(reach * last["positives"]),
+        "positives_needed": needed,
         "today": {
             "rows": len(y),
             "positives": int(y.sum()),

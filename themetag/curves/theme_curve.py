@@ -11,7 +11,7 @@ from sklearn.metrics import average_precision_score
 
 from themetag.curves.forecast import bootstrap_points, ceil_int, first_reaching, forecast
 from themetag.curves.points import nested_order, subset_oof
-from themetag.curves.verdict import TOO_FEW, target_ap, verdict
+from themetag.curves.verdict import RISING, TOO_FEW, target_ap, verdict
 from themetag.features.spaces import FoldMatrices
 from themetag.fingerprint import file_sha256, fingerprint
 from themetag.thresholds.pr_sweep import precision_first
@@ -64,6 +64,27 @@ def rule_precision(y: np.ndarray, scores: np.ndarray, min_recall: float) -> tupl
     return (c.precision if c.met_target else 0.0), bool(c.met_target)
 
 
+def decide(
+    precision: float, met: bool, fit: dict, target: float, curve: dict, positives: int, settings: dict, early_stop: dict
+) -> tuple[str, int | None]:
+    """The verdict on the rule's figures (``precision``, ``met``) against the fitted curve, and,
+    when rising, about how many positives reach ``target`` (None: not within the last horizon).
+    ``fit``: its ``ceiling`` and ``gain`` (low, point, high); ``curve``: its ``grid`` and ``curve``."""
+    now = verdict(
+        precision,
+        met,
+        float(early_stop["min_precision"]),
+        fit["ceiling"][2],
+        target,
+        fit["gain"][2],
+        float(settings["min_gain"]),
+    )
+    if now != RISING:
+        return now, None
+    reach = first_reaching(curve["grid"], curve["curve"], target, max(float(h) for h in settings["horizons"]))
+    return now, None if reach is None else ceil_int(reach * positives)
+
+
 def summarise(
     y: np.ndarray, points: dict[float, list[np.ndarray]], train_rows: list[float], settings: dict, early_stop: dict
 ) -> dict[str, Any]:
@@ -83,10 +104,7 @@ def summarise(
     now_precision, now_met = rule[-1]
     target, slope = target_ap(ap, np.array([p for p, _ in rule]), fc["now"], now_precision, min_precision)
     grid, curve = fc["grid"], fc["curve"]
-    verdict_now = verdict(
-        now_precision, now_met, min_precision, fc["ceiling"][2], target, fc["gain"][2], float(settings["min_gain"])
-    )
-    reach = None if verdict_now != "rising" else first_reaching(grid, curve, target, max(horizons))
+    verdict_now, needed = decide(now_precision, now_met, fc, target, fc, positives, settings, early_stop)
     measured = [
         {
             "fraction": float(f),
@@ -115,7 +133,7 @@ def summarise(
         "target_average_precision": target,
         "slope": slope,
         "verdict": verdict_now,
-        "positives_needed": None if reach is None else ceil_int(reach * positives),
+        "positives_needed": needed,
     }
 
 
