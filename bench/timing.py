@@ -51,9 +51,10 @@ def staged_run(cmd: list[str], cwd, env: dict) -> tuple[float, dict[str, float],
     """Run ``dvc repro`` (or any command printing DVC's ``Running stage 'X'`` lines): total
     seconds, seconds per stage (from one such line to the next), the peak memory of the whole
     process tree in MB (sampled every 0.5 s: all parallel workers together), and the output."""
-    import re
     import subprocess
     import threading
+
+    from harness.dvc_repo import STAGE_LINE
 
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -70,7 +71,7 @@ def staged_run(cmd: list[str], cwd, env: dict) -> tuple[float, dict[str, float],
     current, since, lines = None, start, []
     for line in proc.stdout:
         lines.append(line)
-        found = re.search(r"Running stage '([^']+)'", line)
+        found = STAGE_LINE.search(line)
         if found:
             now = time.perf_counter()
             if current:

@@ -129,5 +129,10 @@ def write_overrides(conf: Path, overrides: list[str]) -> None:
     config.write_text(yaml.safe_dump(tree, sort_keys=False))
 
 
+# DVC's "Running stage 'X'" line; a stage of another dvc.yaml (stages/tuning/dvc.yaml) is printed
+# as 'stages/tuning/dvc.yaml:tune@...', and is named here without its file, as dvc.lock names it.
+STAGE_LINE = re.compile(r"Running stage '(?:[^':]*dvc\.yaml:)?([^']+)'")
+
+
 def stages_run(output: str) -> list[str]:
-    return re.findall(r"Running stage '([^']+)'", output)
+    return STAGE_LINE.findall(output)

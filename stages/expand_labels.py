@@ -1,13 +1,20 @@
-"""Stage expand_labels: validate the CSVs, build the label matrices and the theme report."""
+"""Stage expand_labels: validate the CSVs, build the label matrices, the folds and the theme report.
+
+The folds (``artifacts/folds.json``: one multi-label-stratified K-fold assignment shared by every
+theme and family) are made here rather than in a stage of their own: they change exactly when the
+labels or ``folds`` do, and a process of their own cost a labelling round about 3 s for a second.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
 from themetag.atomic import write_json, write_text, write_with
+from themetag.data.folds import fold_record
 from themetag.data.input_csv import read_csv
 from themetag.data.label_fixes import decisions_table, read_ledger
 from themetag.data.labels import expand, label_test_set, theme_normaliser
@@ -80,6 +87,8 @@ def main() -> None:
     write_with(paths.LABELS, lambda p: table.to_csv(p, index=False))
     # the texts alone: the embed stage depends on them, so a label edit re-encodes nothing
     write_with(paths.TEXTS, lambda p: table[["text"]].to_csv(p, index=False))
+    folds = fold_record(result.labels, params["folds"]["k"], params["folds"]["seed"])
+    write_json(paths.FOLDS, folds)
     # how each row was picked (data/picked.csv): only the thresholds stage reads it, so a new
     # ledger line reruns the thresholds and what follows, never the tuning
     picked = origins(result.texts, read_picked(data.get("picked")))
@@ -121,6 +130,9 @@ def main() -> None:
         led = result.ledger
         fixed = f"; label fixes: {len(led.applied)} applied, {len(led.kept)} kept, {len(led.stale)} stale"
     print(f"expand_labels: {len(result.texts)} rows, {len(themes)} themes kept{left}{fixed}")
+    sizes = np.bincount(folds["fold"], minlength=folds["k"]).tolist()
+    unscored = f"; left out: {folds['left_out']}" if folds["left_out"] else ""
+    print(f"folds: k={folds['k']}, rows per fold {sizes}{unscored}")
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ def test_a_ledger_of_model_picked_rows_reruns_the_thresholds_and_no_tuning(repo)
     record_picked(repo.path / "data/picked.csv", train["Processed Text"].iloc[:100].tolist(), ["model"] * 100)
     ran = set(repo.repro())
     assert {"expand_labels", "thresholds", "package", "evaluate"} <= ran
-    assert not ran & (TUNES | {"folds", "embed", "select", "train_final", "features@tfidf", "features@embeddings"})
+    assert not ran & (TUNES | {"embed", "select", "train_final", "features"})
     chosen = json.loads((repo.path / "artifacts/thresholds.json").read_text())["themes"]
     assert {c["estimate_rows"]["model_picked_rows"] for c in chosen.values()} == {100}
     (repo.path / "data/picked.csv").unlink()
@@ -54,7 +54,7 @@ def test_threshold_edit_reruns_thresholds_and_evaluation_only(repo):
     ran = set(repo.repro())
     assert {"compose", "thresholds", "package", "evaluate"} <= ran
     assert not ran & (
-        TUNES | {"train_final", "folds", "embed", "features@tfidf", "features@embeddings", "select", "learning_curve"}
+        TUNES | {"train_final", "embed", "features", "select", "learning_curve"}
     )
     params = (repo.path / "params.yaml").read_text()
     assert "min_recall: 0.55" in params
@@ -127,14 +127,14 @@ def test_an_encoder_code_edit_reruns_the_stages_that_encode_and_no_tuning(repo):
     repo.edit("themetag/features/encoder.py", '"""Sentence embeddings', '"""(edited) Sentence embeddings')
     ran = set(repo.repro())
     assert {"embed", "train_final", "package", "evaluate"} <= ran, ran
-    assert not ran & (TUNES | {"screen", "select", "features@tfidf", "features@embeddings"}), ran
+    assert not ran & (TUNES | {"screen", "select", "features"}), ran
     repo.commit("encoder docstring")
 
 
 def test_embeddings_edit_reruns_no_tfidf_candidate(repo):
     repo.edit("conf/features/embeddings.yaml", "max_tokens: 256", "max_tokens: 64")
     ran = set(repo.repro())
-    assert {"embed", "features@embeddings", "tune@logreg-embeddings", "tune@linsvm-embeddings"} <= ran
+    assert {"embed", "features", "tune@logreg-embeddings", "tune@linsvm-embeddings"} <= ran
     assert not ran & TFIDF_TUNES
     repo.commit("embeddings max_tokens 64")
 

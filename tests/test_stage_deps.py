@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -59,11 +60,39 @@ def closure(module_file: str) -> set[str]:
     return seen
 
 
+DVC_YAMLS = ("dvc.yaml", "stages/tuning/dvc.yaml")  # every stage file; their paths are all the root's (wdir)
+
+
+def all_stages() -> dict[str, dict]:
+    """Every stage of every dvc.yaml, by name."""
+    out: dict[str, dict] = {}
+    for rel in DVC_YAMLS:
+        spec = yaml.safe_load((ROOT / rel).read_text())
+        out |= spec["stages"]
+    return out
+
+
+def test_every_dvc_yaml_is_listed():
+    """A stage file the tests did not read would escape every check here."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "dvc.yaml", "*/dvc.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert set(listed) == set(DVC_YAMLS)
+
+
+def test_the_tuning_file_runs_from_the_root():
+    for name, stage in yaml.safe_load((ROOT / "stages/tuning/dvc.yaml").read_text())["stages"].items():
+        assert stage.get("wdir") == "../..", f"stages/tuning/dvc.yaml: stage {name} needs wdir: ../.."
+
+
 def stages_with_code() -> dict[str, tuple[str, list[str]]]:
-    """Stage name -> (its entry module file, its deps as written in dvc.yaml)."""
-    spec = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    """Stage name -> (its entry module file, its deps as written in its dvc.yaml)."""
     out = {}
-    for name, stage in spec.items():
+    for name, stage in all_stages().items():
         body = stage.get("do", stage)
         found = re.search(r"python -m (stages\.\w+)", body["cmd"])
         if found:
@@ -95,7 +124,7 @@ def test_deleting_any_one_code_dep_line_is_caught():
 
 
 def test_tuning_never_imports_the_encoder():
-    """Tuning reads the features@ stages' matrices and never encodes: an edit to the encoder must
+    """Tuning reads the features stage's matrices and never encodes: an edit to the encoder must
     rerun the stages that encode (embed, train_final, ...), not every tune stage."""
     for stage in ("screen", "tune", "tune_costly", "select", "features"):
         assert "themetag/features/encoder.py" not in closure(STAGES[stage][0]), stage
@@ -108,7 +137,6 @@ def test_allow_list_holds_only_modules_that_exist():
 def known_paths() -> set[str]:
     """Every path themetag/pipeline/paths.py defines, with dvc.yaml's templates for the per-item ones."""
     known = {p.as_posix() for p in vars(paths).values() if isinstance(p, Path)}
-    known |= {paths.features_file("${item}").as_posix(), paths.features_file("${item.space}").as_posix()}
     known |= {paths.tune_dir("${item.family}-${item.space}", costly).as_posix() for costly in (False, True)}
     known |= {paths.screen_file("${item.family}-${item.space}").as_posix()}
     known |= {paths.plan_file("${item.family}-${item.space}").as_posix()}
@@ -116,9 +144,8 @@ def known_paths() -> set[str]:
 
 
 def test_dvc_yaml_paths_are_the_paths_the_code_uses():
-    spec = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     known = known_paths()
-    for name, stage in spec.items():
+    for name, stage in all_stages().items():
         body = stage.get("do", stage)
         entries = [*body.get("deps", []), *body.get("outs", []), *body.get("metrics", [])]
         for entry in entries:

@@ -26,3 +26,11 @@ def empty_folds(labels: pd.DataFrame, fold: np.ndarray, k: int) -> dict[str, str
         if (per_fold == 0).any():
             out[theme] = f"no positive in fold(s) {np.flatnonzero(per_fold == 0).tolist()} of folds.k={k}"
     return out
+
+
+def fold_record(labels: pd.DataFrame, k: int, seed: int) -> dict:
+    """What ``artifacts/folds.json`` holds: the fold of each row and the themes every fold can score."""
+    fold = make_folds(labels, k, seed)
+    left_out = empty_folds(labels, fold, k)
+    themes = [t for t in labels.columns if t not in left_out]
+    return {"k": k, "seed": seed, "themes": themes, "left_out": left_out, "fold": fold.tolist()}
