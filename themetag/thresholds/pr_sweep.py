@@ -20,9 +20,9 @@ editing a rule reruns only the stages from ``thresholds`` on.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 
 import numpy as np
-from scipy.stats import norm
 
 from themetag.errors import InputError
 
@@ -44,7 +44,7 @@ def wilson_lower(successes: np.ndarray, n: float, confidence: float) -> np.ndarr
     """One-sided Wilson score lower bound of a proportion successes / n."""
     if confidence <= 0:
         return np.asarray(successes, dtype=float) / n
-    z = norm.ppf(confidence)
+    z = NormalDist().inv_cdf(confidence)  # the standard library's: scipy.stats cost every stage ~0.8 s to import
     p = np.asarray(successes, dtype=float) / n
     centre = p + z * z / (2 * n)
     margin = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
