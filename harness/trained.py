@@ -21,7 +21,6 @@ def run_stages(overrides: list[str], review: bool = True, curve_points: str | No
         evaluate,
         expand_labels,
         features,
-        folds,
         learning_curve,
         package,
         reuse,
@@ -36,11 +35,9 @@ def run_stages(overrides: list[str], review: bool = True, curve_points: str | No
     compose.main(overrides)
     models = yaml.safe_load(Path("params.yaml").read_text())["models"]
     expand_labels.main()
-    folds.main()
     encoder_probe.main()
     embed.main()
-    for space in models["spaces"]:
-        features.main(["--space", space])
+    features.main()
     reuse.main()
     screen.main()
     for space in models["spaces"]:

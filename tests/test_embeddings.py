@@ -200,7 +200,7 @@ def test_two_encoders_are_each_run_once_and_each_space_gets_its_own_vectors(tmp_
     """Two embeddings spaces on different encoder settings (here MiniLM at 256 and at 16 word
     pieces, so no download is needed): one file each, and each space slices its own."""
     from harness.dvc_repo import ONE_ENCODER, slice_csv
-    from stages import build_encoder, compose, embed, encoder_probe, expand_labels, features, folds
+    from stages import build_encoder, compose, embed, encoder_probe, expand_labels, features
 
     shutil.copytree(ROOT / "conf", tmp_path / "conf")
     (tmp_path / "data").mkdir()
@@ -209,7 +209,6 @@ def test_two_encoders_are_each_run_once_and_each_space_gets_its_own_vectors(tmp_
     short = "{kind: embeddings, model: all-MiniLM-L6-v2, max_tokens: 16, batch_size: 32, device: cpu}"
     compose.main(["models.spaces=[embeddings,short,tfidf_embeddings]", f"+features.short={short}", ONE_ENCODER])
     expand_labels.main()
-    folds.main()
     build_encoder.main()
     encoder_probe.main()
     assert json.loads((tmp_path / "artifacts/encoder/build.json").read_text()) == {
@@ -227,8 +226,7 @@ def test_two_encoders_are_each_run_once_and_each_space_gets_its_own_vectors(tmp_
         "short": Encoder("all-MiniLM-L6-v2", max_tokens=16).encode(texts),
     }
     assert not np.allclose(expected["embeddings"], expected["short"])
-    for name in ("embeddings", "short", "tfidf_embeddings"):
-        features.main(["--space", name])
+    features.main()
     for name in ("embeddings", "short"):
         data = joblib.load(tmp_path / f"artifacts/features/{name}.joblib")
         np.testing.assert_allclose(data["vectors"], expected[name], atol=1e-6)
