@@ -1,33 +1,23 @@
-"""Stage package: put the final models and the chosen thresholds into one verified bundle.
+"""Stage package: the bundle's manifest, ``models/bundle.json``: the pickle's SHA-256 and
+settings (from train_final) and the chosen thresholds.
 
-Kept apart from train_final so that a threshold change re-packages in a second, not refits.
+Kept apart from train_final so that a threshold change rewrites this small file, never a model.
 """
 
 from __future__ import annotations
 
-import joblib
-
 from themetag.atomic import read_json
 from themetag.errors import run_cli
 from themetag.pipeline import paths
-from themetag.pipeline.params import load_params
-from themetag.tagging.bundle import ThemeTagger, save_bundle
+from themetag.tagging.manifest import write_manifest
 
 
 def main() -> None:
-    final = joblib.load(paths.FINAL_MODELS)
     chosen = read_json(paths.THRESHOLDS)["themes"]
-    tagger = ThemeTagger(
-        final["featurizers"],
-        final["models"],
-        {t: chosen[t]["threshold"] for t in final["themes"]},
-        final["families"],
-        final["spaces"],
-        load_params()["data"]["text_column"],
-        final["mode"],
+    manifest = write_manifest(
+        read_json(paths.FINAL_MODELS), {t: c["threshold"] for t, c in chosen.items()}, paths.BUNDLE
     )
-    manifest = save_bundle(tagger, paths.BUNDLE)
-    print(f"package: {paths.BUNDLE} ({len(tagger.themes)} themes, sha256 {manifest['sha256'][:12]}...)")
+    print(f"package: {paths.BUNDLE} ({len(manifest['themes'])} themes, sha256 {manifest['sha256'][:12]}...)")
 
 
 if __name__ == "__main__":

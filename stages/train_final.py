@@ -18,7 +18,8 @@ at predict time, and a bundle about K times larger.
 
 Each featurizer is fitted once per set of rows (a TF-IDF shared by two spaces is fitted once),
 and the encoder's vectors come from the embed stage, not a second encode. It reads no
-threshold parameter, so editing a threshold never refits anything.
+threshold parameter, so editing a threshold never refits anything. It writes the bundle's pickle
+(``models/bundle.joblib``, without thresholds) and what the package stage's manifest says of it.
 """
 
 from __future__ import annotations
@@ -28,9 +29,8 @@ from functools import partial
 import joblib
 import numpy as np
 import pandas as pd
-import sklearn
 
-from themetag.atomic import read_json, write_with
+from themetag.atomic import read_json, write_json
 from themetag.errors import InputError, run_cli
 from themetag.features.featurizers import fit_featurizer, leaves
 from themetag.features.spaces import fold_indices, space_of
@@ -40,7 +40,7 @@ from themetag.modelling.parallel_fits import fit_all
 from themetag.pipeline import paths
 from themetag.pipeline.artifacts import load_embeddings, load_folds
 from themetag.pipeline.params import load_params
-from themetag.tagging.stable_pickle import stable
+from themetag.tagging.bundle import ThemeTagger, save_models
 
 MODES = ("bag", "refit")
 
@@ -80,16 +80,16 @@ def main() -> None:
             jobs.append(((theme, m), fit, thread_safe(fam, sel["params"], *X[sel["space"]].shape)))
     fitted_models = fit_all(jobs, joblib.effective_n_jobs(params["tuning"]["n_jobs"]))
     models = {theme: [fitted_models[theme, m] for m in range(len(matrices))] for theme in selection}
-    final = {
-        "mode": mode,
-        "featurizers": featurizers,
-        "models": models,
-        "families": {t: s["family"] for t, s in selection.items()},
-        "spaces": {t: s["space"] for t, s in selection.items()},
-        "themes": list(selection),
-        "sklearn_version": sklearn.__version__,
-    }
-    write_with(paths.FINAL_MODELS, lambda p: joblib.dump(stable(final), p))
+    tagger = ThemeTagger(
+        featurizers,
+        models,
+        {},  # the package stage adds the thresholds, in the manifest
+        {t: s["family"] for t, s in selection.items()},
+        {t: s["space"] for t, s in selection.items()},
+        params["data"]["text_column"],
+        mode,
+    )
+    write_json(paths.FINAL_MODELS, save_models(tagger, paths.BUNDLE))
     print(f"train_final: {len(models)} themes x {len(featurizers)} model(s) each ({mode}) on {len(texts)} rows")
 
 

@@ -53,9 +53,7 @@ def test_threshold_edit_reruns_thresholds_and_evaluation_only(repo):
     repo.edit("conf/thresholds/default.yaml", "min_recall: 0.5", "min_recall: 0.55")
     ran = set(repo.repro())
     assert {"compose", "thresholds", "package", "evaluate"} <= ran
-    assert not ran & (
-        TUNES | {"train_final", "embed", "features", "select", "learning_curve"}
-    )
+    assert not ran & (TUNES | {"train_final", "embed", "features", "select", "learning_curve"})
     params = (repo.path / "params.yaml").read_text()
     assert "min_recall: 0.55" in params
     repo.commit("min_recall 0.55")

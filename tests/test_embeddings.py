@@ -189,8 +189,7 @@ def test_one_encode_and_one_tfidf_transform_per_chunk(trained, monkeypatch):
             return real_t(texts)
 
         monkeypatch.setattr(vec, "transform", counting_t)
-    final = joblib.load(trained / "artifacts/final_models.joblib")
-    assert all(len(member) == len(set(final["spaces"].values())) for member in final["featurizers"])
+    assert all(len(member) == len(set(tagger.spaces.values())) for member in tagger.featurizers)
     tagger.scores(TEXTS[:10])
     # one encode in all; one TF-IDF transform per member, shared by the tfidf and concat spaces
     assert calls == {"encode": 1, "tfidf": len(tagger.featurizers)}

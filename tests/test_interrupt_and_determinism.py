@@ -93,7 +93,8 @@ def two_runs(tmp_path_factory):
         "artifacts/thresholds.json",
         "artifacts/selection.json",
         "metrics/results.md",
-        "artifacts/final_models.joblib",
+        "artifacts/final_models.json",
+        "models/bundle.json",
         "models/bundle.joblib",
     ],
 )

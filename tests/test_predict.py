@@ -208,3 +208,23 @@ def test_a_bundle_pickled_before_the_package_is_one_line(trained, tmp_path, monk
     with pytest.raises(InputError, match="module stages.bundle, which this version does not have") as info:
         load_bundle(path)
     assert "\n" not in str(info.value)
+
+
+def test_thresholds_come_from_the_manifest_and_a_missing_one_is_one_line(trained, tmp_path):
+    """The pickle holds no threshold (a threshold edit rewrites only bundle.json); the manifest's apply,
+    and a manifest without one of the bundle's themes is refused before anything is tagged."""
+    path = copy_bundle(trained, tmp_path)
+    manifest = bundle_mod.manifest_path(path)
+    record = json.loads(manifest.read_text())
+    theme = record["themes"][0]
+    record["thresholds"][theme] = -np.inf  # tag every scored row
+    manifest.write_text(json.dumps(record))
+    tagger = load_bundle(path)
+    assert tagger.thresholds[theme] == -np.inf
+    texts = ["the food was cold", "the staff were lovely"]
+    assert all(theme in tags for tags in tagger.predict(texts))
+    del record["thresholds"][theme]
+    manifest.write_text(json.dumps(record))
+    with pytest.raises(InputError, match=rf"bundle.json: no threshold for theme\(s\) \['{theme}'\]") as info:
+        load_bundle(path)
+    assert "\n" not in str(info.value)

@@ -1,4 +1,4 @@
-"""The model bundle: featurizers, per-theme models, thresholds and theme list in one file.
+"""The model bundle: featurizers and per-theme models in one file, thresholds in its manifest.
 
 ``models/bundle.joblib`` is a pickle, and unpickling can run code. So it is never opened
 before checks against ``models/bundle.json``, a plain JSON manifest written when the bundle
@@ -6,6 +6,10 @@ was trained: the file's SHA-256 must match, the installed scikit-learn must be t
 that trained it, and every sentence encoder's model file must be present with the SHA-256 it
 had (a different encoder would give different vectors, so every score would be wrong).
 Load it with :func:`load_bundle`.
+
+The thresholds live in the manifest, not in the pickle: the train_final stage writes the pickle
+once (:func:`save_models`), and the package stage writes only the manifest
+(:func:`write_manifest`), so a threshold edit rewrites a small JSON file rather than every model.
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from themetag.atomic import write_json, write_with
+from themetag.atomic import write_with
 from themetag.errors import InputError
 from themetag.features.encoder import Encoder, resolve_model, sha256_of
 from themetag.features.featurizers import leaves
 from themetag.modelling.families import score
+from themetag.tagging.manifest import manifest_path, write_manifest
 from themetag.tagging.stable_pickle import stable
 from themetag.thresholds.scoring import tagged
 
@@ -118,13 +123,14 @@ class ThemeTagger:
         return self.tags(self.scores(texts))
 
 
-def manifest_path(bundle: Path) -> Path:
-    return bundle.with_suffix(".json")
-
-
-def save_bundle(tagger: ThemeTagger, path: Path = DEFAULT_BUNDLE) -> dict:
-    write_with(path, lambda p: joblib.dump(stable(tagger), p))
-    manifest = {
+def save_models(tagger: ThemeTagger, path: Path = DEFAULT_BUNDLE) -> dict:
+    """Pickle ``tagger`` without its thresholds; return what its manifest says of it."""
+    thresholds, tagger.thresholds = tagger.thresholds, {}
+    try:
+        write_with(path, lambda p: joblib.dump(stable(tagger), p))
+    finally:
+        tagger.thresholds = thresholds
+    return {
         "bundle": path.name,
         "sha256": sha256_of(path),
         "sklearn_version": tagger.sklearn_version,
@@ -134,11 +140,13 @@ def save_bundle(tagger: ThemeTagger, path: Path = DEFAULT_BUNDLE) -> dict:
         "spaces": tagger.spaces,
         "final_model": tagger.mode,
         "members": len(tagger.featurizers),
-        "thresholds": tagger.thresholds,
         "encoders": [e.describe() for e in tagger.encoders()],
     }
-    write_json(manifest_path(path), manifest)
-    return manifest
+
+
+def save_bundle(tagger: ThemeTagger, path: Path = DEFAULT_BUNDLE) -> dict:
+    """The pickle and its manifest at once, thresholds from ``tagger``."""
+    return write_manifest(save_models(tagger, path), tagger.thresholds, path)
 
 
 def load_bundle(path: str | Path = DEFAULT_BUNDLE) -> ThemeTagger:
@@ -165,8 +173,9 @@ def load_bundle(path: str | Path = DEFAULT_BUNDLE) -> ThemeTagger:
             f"{path}: SHA-256 does not match {mpath} (file changed or truncated); refusing to unpickle it, "
             "retrain with `dvc repro` or restore it with `dvc checkout`"
         )
+    thresholds = manifest.get("thresholds") or {}
     try:
-        return joblib.load(path)
+        tagger = joblib.load(path)
     except ModuleNotFoundError as exc:  # pickles name each class by module, e.g. stages.bundle before themetag
         raise InputError(
             f"{path}: its classes live in module {exc.name}, which this version does not have (bundles "
@@ -174,6 +183,11 @@ def load_bundle(path: str | Path = DEFAULT_BUNDLE) -> ThemeTagger:
         ) from None
     except AttributeError as exc:  # a class that moved: the featurizers left themetag.features.spaces
         raise InputError(f"{path}: made by an older version ({exc}); retrain with `dvc repro`") from None
+    missing = [t for t in tagger.themes if t not in thresholds]
+    if missing:
+        raise InputError(f"{mpath}: no threshold for theme(s) {missing}; run `dvc repro` to write the manifest again")
+    tagger.thresholds = {t: float(thresholds[t]) for t in tagger.themes}
+    return tagger
 
 
 def check_encoder(recorded: dict) -> None:
