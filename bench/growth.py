@@ -77,7 +77,7 @@ def main(argv: list[str]) -> None:
     base = runs[0]["seconds"]
     result = {"themes": themes, "overrides": fixed, "runs": runs}
     write_json(result_path("growth", "growth_goemotions.json"), result)
-    groups = ("tune@", "tune_costly@", "features@", "embed")
+    groups = ("tune@", "tune_costly@", "features", "embed")
     rows_out = []
     for r in runs:
         by_group = {g: sum(v for s, v in r["stages"].items() if s.startswith(g)) for g in groups}

@@ -99,7 +99,7 @@ def stage_runs(families: list[str], repeats: int) -> dict:
     out: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench-tune-") as tmp:
         repo = DvcRepo(Path(tmp), train_rows=None, test_rows=None, families="default", tuning="default")
-        repo.run("dvc", "repro", "features@tfidf")
+        repo.run("dvc", "repro", "features")
         params_path = repo.path / "params.yaml"
         params = yaml.safe_load(params_path.read_text())
         for family in families:

@@ -221,5 +221,5 @@ def load_fold_matrices(params: dict, space: str) -> FoldMatrices:
 
     path = paths.features_file(space)
     if not path.exists():
-        raise InputError(f"{path}: missing; run `dvc repro features@{space}` first")
+        raise InputError(f"{path}: missing; run `dvc repro features` first")
     return space_of(params, space).fold_matrices(joblib.load(path))

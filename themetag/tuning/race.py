@@ -149,7 +149,9 @@ def raced_out(candidate: str, themes: list[str]) -> dict[str, str]:
     """Theme -> why ``candidate`` stops there, from its file of the screen stage's output."""
     path = paths.screen_file(candidate)
     if not path.exists():
-        raise InputError(f"{path}: missing; run `dvc repro screen` first (the tune stages race on it)")
+        raise InputError(
+            f"{path}: missing; run `dvc repro stages/tuning/dvc.yaml:screen` first (the tune stages race on it)"
+        )
     out = read_json(path).get("raced_out", [])
     why = f"more than tuning.race.margin behind the theme's best screen value ({paths.SCREEN})"
     return {t: why for t in themes if t in out}

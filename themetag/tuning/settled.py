@@ -30,7 +30,7 @@ def first_round(params: dict) -> list[dict]:
         path = paths.tune_dir(cand.name) / "summary.json"
         if not path.exists():
             raise InputError(
-                f"{path}: missing; run `dvc repro tune@{cand.name}` first (costly candidates run after it)"
+                f"{path}: missing; run `dvc repro stages/tuning/dvc.yaml:tune@{cand.name}` first (costly candidates run after it)"
             )
         rows += [{**res, "candidate": cand.name} for res in read_json(path).get("themes", [])]
     return rows

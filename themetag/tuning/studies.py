@@ -136,7 +136,7 @@ def theme_setups(params: dict, cand: Candidate) -> tuple[dict, dict, list[tuple]
     without loading any matrix: the ``reuse`` stage's plans name studies by these."""
     for path in (paths.LABELS, paths.FOLDS):
         if not path.exists():
-            raise InputError(f"{path}: missing; run `dvc repro folds` first")
+            raise InputError(f"{path}: missing; run `dvc repro expand_labels` first (it makes the folds)")
     fam, tuning = family_conf(params, cand.family, cand.space), params["tuning"]
     labels = pd.read_csv(paths.LABELS, keep_default_na=False)
     fold, themes = load_folds()
