@@ -58,7 +58,8 @@ class DvcRepo:
         """``one_encoder``: ``ONE_ENCODER`` before ``overrides`` (False: the project's candidates)."""
         self.path = path
         for name in ("stages", "themetag", "conf"):
-            shutil.copytree(ROOT / name, path / name, ignore=shutil.ignore_patterns("__pycache__"))
+            # no dvc.lock (stages/tuning/ has one): the copy's runs write their own
+            shutil.copytree(ROOT / name, path / name, ignore=shutil.ignore_patterns("__pycache__", "dvc.lock"))
         shutil.copy(ROOT / "dvc.yaml", path)
         shutil.copy(ROOT / ".gitignore", path)
         (path / "data").mkdir()
