@@ -3,7 +3,9 @@
 Per theme (``themetag/tuning/reuse.py`` says when and why): refit the recorded setting on the
 current folds, or leave the theme to tuning. Writes ``artifacts/reuse/``: ``summary.json`` (per
 theme: refit or tune, and why), ``oof.csv`` (the refitted themes' out-of-fold scores) and
-``plan/<candidate>.json`` (the studies each tune stage runs, ``themetag/tuning/plan.py``).
+``plan/<candidate>.json`` (the studies each tune stage runs, ``themetag/tuning/plan.py``) and
+``models.joblib`` (the refits' fold models, with the setting they were fitted with: train_final's
+bag takes them instead of fitting the same models again).
 Without a record, or with one tuned under other settings, every theme is left to tuning and the
 plans are what the tune stages ran before there was a record.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import time
 
+import joblib
 import pandas as pd
 
 from themetag.atomic import read_json, write_json, write_with
@@ -20,9 +23,10 @@ from themetag.modelling.candidates import candidates, family_conf
 from themetag.pipeline import paths
 from themetag.pipeline.artifacts import load_folds
 from themetag.pipeline.params import load_params
+from themetag.tagging.stable_pickle import stable
 from themetag.tuning.plan import plan_body
 from themetag.tuning.processes import run_unordered
-from themetag.tuning.record import applies
+from themetag.tuning.record import SETTING, applies
 from themetag.tuning.reuse import REFIT, TUNE, before_refit, refit_check, refit_theme
 from themetag.tuning.studies import theme_setups
 
@@ -50,7 +54,7 @@ def main() -> None:
             out[theme].update(candidate=entry["candidate"], record_value=entry["value"])
         if not reason:
             refit.setdefault(entry["space"], []).append(theme)
-    start, oof = time.perf_counter(), {}
+    start, oof, models = time.perf_counter(), {}, {}
     if refit:
         from themetag.features.spaces import load_fold_matrices
 
@@ -72,6 +76,7 @@ def main() -> None:
                     out[t].update(action=TUNE, why=fell)
                 else:
                     oof[t] = res["oof"]
+                    models[t] = {**{k: e[k] for k in SETTING}, "models": res["models"]}
     kept = [t for t in themes if out[t]["action"] == REFIT]
     summary = {
         "record": checked.get("path"),
@@ -85,6 +90,8 @@ def main() -> None:
         stale.unlink()
     frame = pd.DataFrame({t: oof[t] for t in kept}, index=range(rows))
     write_with(paths.REUSE_OOF, lambda p: frame.to_csv(p, index=False, float_format="%.9g"))
+    kept_models = {t: models[t] for t in kept}  # in theme order: the same models, the same bytes
+    write_with(paths.REUSE_MODELS, lambda p: joblib.dump(stable(kept_models), p))
     for cand in candidates(params):
         if cand.skip:
             write_json(paths.plan_file(cand.name), {"skipped": cand.skip})

@@ -41,6 +41,7 @@ from themetag.pipeline import paths
 from themetag.pipeline.artifacts import load_embeddings, load_folds
 from themetag.pipeline.params import load_params
 from themetag.tagging.bundle import ThemeTagger, save_models
+from themetag.tuning.record import SETTING
 
 MODES = ("bag", "refit")
 
@@ -52,6 +53,23 @@ def members(mode: str, n_rows: int) -> list[np.ndarray]:
     if mode == "bag":
         return fold_indices(load_folds()[0])[0]
     raise InputError(f"final.model={mode!r}; use one of {MODES}")
+
+
+def refitted(selection: dict, k: int) -> dict[str, list]:
+    """The fold models the reuse stage fitted for the themes whose selection is the setting it
+    refitted: the same folds, features, parameters and seed, so the same models (fitting them
+    here again gave identical bundles). A theme tuned again this run is fitted here."""
+    kept = joblib.load(paths.REUSE_MODELS) if paths.REUSE_MODELS.is_file() else {}
+    out = {}
+    for theme, sel in selection.items():
+        entry = kept.get(theme)
+        if entry and len(entry["models"]) == k and all(same(entry[key], sel[key]) for key in SETTING):
+            out[theme] = entry["models"]
+    return out
+
+
+def same(a, b) -> bool:
+    return int(a) == int(b) if isinstance(a, int) or isinstance(b, int) else a == b
 
 
 def main() -> None:
@@ -72,14 +90,17 @@ def main() -> None:
         cache = {f.key: vectors[f.key][rows] for top in member.values() for f in leaves(top) if hasattr(f, "encoder")}
         featurizers.append(member)
         matrices.append((rows, {name: f.transform(list(texts[rows]), cache) for name, f in member.items()}))
+    taken = refitted(selection, len(matrices)) if mode == "bag" else {}
     jobs = []
     for theme, sel in selection.items():
+        if theme in taken:
+            continue
         fam, y = family_conf(params, sel["family"], sel["space"]), labels[theme].to_numpy(dtype=int)
         for m, (rows, X) in enumerate(matrices):
             fit = partial(fit_model, fam, sel["params"], sel["seed"], X[sel["space"]], y[rows])
             jobs.append(((theme, m), fit, thread_safe(fam, sel["params"], *X[sel["space"]].shape)))
     fitted_models = fit_all(jobs, joblib.effective_n_jobs(params["tuning"]["n_jobs"]))
-    models = {theme: [fitted_models[theme, m] for m in range(len(matrices))] for theme in selection}
+    models = {theme: taken.get(theme) or [fitted_models[theme, m] for m in range(len(matrices))] for theme in selection}
     tagger = ThemeTagger(
         featurizers,
         models,
@@ -90,7 +111,8 @@ def main() -> None:
         mode,
     )
     write_json(paths.FINAL_MODELS, save_models(tagger, paths.BUNDLE))
-    print(f"train_final: {len(models)} themes x {len(featurizers)} model(s) each ({mode}) on {len(texts)} rows")
+    took = f"; {len(taken)} theme(s) taken from the reuse stage's refits" if taken else ""
+    print(f"train_final: {len(models)} themes x {len(featurizers)} model(s) each ({mode}) on {len(texts)} rows{took}")
 
 
 if __name__ == "__main__":

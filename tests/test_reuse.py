@@ -79,6 +79,45 @@ def test_refitting_the_record_on_the_same_folds_gives_the_tuned_scores_bit_for_b
     assert "## Tuning: refitted or tuned again" in page and "8 of 8 themes refitted" in page
 
 
+def test_train_final_takes_the_refits_fold_models_whose_scores_chose_the_thresholds(project, capsys):
+    """A refitted theme's bag members are the reuse stage's fold models, the very models whose
+    out-of-fold scores chose its threshold (to oof.csv's 9 digits); fitting them again in train_final gave
+    the same models up to float32 round-off (1e-6 in a coefficient: another BLAS summation order)."""
+    from stages import train_final
+    from themetag.features.spaces import load_fold_matrices
+    from themetag.modelling.families import score
+    from themetag.tagging.bundle import load_bundle
+
+    keep(load_params(resolve=False))
+    expand_labels.main()
+    reuse.main()
+    select.main()
+    selection = json.loads((project / "artifacts/selection.json").read_text())
+    capsys.readouterr()
+    train_final.main()
+    assert f"{len(selection)} theme(s) taken from the reuse stage's refits" in capsys.readouterr().out
+    from stages import package
+
+    package.main()
+    taken = load_bundle(project / "models/bundle.joblib")
+    oof = pd.read_csv(project / "artifacts/reuse/oof.csv")
+    params = load_params()
+    for theme, sel in selection.items():
+        mats = load_fold_matrices(params, sel["space"])
+        for k, model in enumerate(taken.models[theme]):
+            # oof.csv keeps 9 significant digits
+            np.testing.assert_allclose(
+                score(model, mats.X_valid[k]), oof[theme].to_numpy()[mats.valid_idx[k]], rtol=1e-8, err_msg=theme
+            )
+    (project / "artifacts/reuse/models.joblib").unlink()
+    train_final.main()
+    assert "taken from" not in capsys.readouterr().out
+    package.main()
+    fitted = load_bundle(project / "models/bundle.joblib")
+    texts = pd.read_csv(project / "artifacts/labels.csv", keep_default_na=False)["text"].tolist()[:200]
+    np.testing.assert_allclose(fitted.scores(texts), taken.scores(texts), rtol=0, atol=1e-4)
+
+
 def test_a_record_for_other_settings_or_themes_is_never_applied_silently(project, capsys):
     keep(load_params(resolve=False))
     params = yaml.safe_load((project / "params.yaml").read_text())

@@ -25,6 +25,7 @@ RECORD_IN = ARTIFACTS / "record.json"  # the tuning record (reuse.record) as exp
 REUSE_DIR = ARTIFACTS / "reuse"  # stage reuse: refits of the recorded settings, and what is left to tune
 REUSE = REUSE_DIR / "summary.json"  # per theme: refit or tune, and why
 REUSE_OOF = REUSE_DIR / "oof.csv"  # the refitted themes' out-of-fold scores
+REUSE_MODELS = REUSE_DIR / "models.joblib"  # their fold models, which train_final's bag takes as they are
 PLAN_DIR = REUSE_DIR / "plan"  # one <candidate>.json per candidate: the studies its stage must run
 RECORD_OUT = ARTIFACTS / "tuning_record.json"  # the next record (select); `themetag keep-tuning` copies it
 SELECTION = ARTIFACTS / "selection.json"

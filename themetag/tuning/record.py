@@ -26,6 +26,8 @@ from themetag.fingerprint import fingerprint
 FORMAT = 1
 # tuning keys that change where and how fast trials run, never which setting wins
 RUNTIME_TUNING = ("n_jobs", "storage", "heartbeat", "timeout")
+# what fits a theme's models: train_final takes the reuse stage's fold models when its selection is this
+SETTING = ("family", "space", "params", "seed")
 THEME_KEYS = ("candidate", "family", "space", "params", "seed", "value", "average_precision", "rows", "positives")
 FIX = "restore it with `git checkout -- {path}`, rewrite it with `themetag keep-tuning` after a run, or delete it to tune every theme"
 

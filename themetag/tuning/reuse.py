@@ -93,9 +93,12 @@ def after_refit(entry: dict, value: float, positives: int, min_recall: float, se
 def refit_theme(
     theme: str, family_conf: dict, best: dict[str, Any], y: np.ndarray, seed: int, tuning: dict, *, mats: FoldMatrices
 ) -> dict[str, Any]:
-    """The recorded setting's out-of-fold scores on the current folds, and its figures."""
+    """The recorded setting's out-of-fold scores on the current folds, its figures, and its fold
+    models: with ``final.model: bag`` they are the models that tag, so train_final need not fit
+    them again."""
     start = time.perf_counter()
-    oof = oof_scores(family_conf, best, y, mats, seed)
+    models: list = []
+    oof = oof_scores(family_conf, best, y, mats, seed, models)
     value = trial_value(
         tuning.get("objective", "pooled"), y, oof, mats.valid_idx, float(tuning["early_stop"]["min_recall"])
     )
@@ -106,4 +109,5 @@ def refit_theme(
         "value": float(value),
         "average_precision": ap,
         "seconds": time.perf_counter() - start,
+        "models": models,
     }

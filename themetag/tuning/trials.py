@@ -57,19 +57,28 @@ def budget_of(family_conf: dict, tuning: dict, mats: FoldMatrices) -> Budget:
     return study_budget(family_conf, tuning, mats.k, max(len(t) for t in mats.train_idx))
 
 
-def fold_scores(family_conf: dict, params: dict, y: np.ndarray, mats: FoldMatrices, seed: int, out: np.ndarray):
+def fold_scores(
+    family_conf: dict,
+    params: dict,
+    y: np.ndarray,
+    mats: FoldMatrices,
+    seed: int,
+    out: np.ndarray,
+    models: list | None = None,
+):
     """The one model-fitting fold loop: fit on fold k's training rows, score its held-out rows
     into ``out``, and yield (k, the held-out rows, seconds), fold by fold, so a caller can stop.
+    ``models``, when given, gets each fold's fitted model, in fold order.
 
     With idle cores (``processes.fold_threads``) and a thread-safe family, folds are fitted a
     few at a time in threads; they are still yielded in order, so a pruner sees the same
     reports and the scores are the same bits.
     """
 
-    def fit_fold(k: int) -> tuple[np.ndarray, float]:
+    def fit_fold(k: int) -> tuple[np.ndarray, float, Any]:
         start = time.perf_counter()
         model = fit_model(family_conf, params, seed, mats.X_train[k], y[mats.train_idx[k]])
-        return score(model, mats.X_valid[k]), time.perf_counter() - start
+        return score(model, mats.X_valid[k]), time.perf_counter() - start, model
 
     shape = mats.X_train[0].shape
     width = min(fold_threads(), mats.k) if thread_safe(family_conf, params, *shape) else 1
@@ -84,8 +93,10 @@ def fold_scores(family_conf: dict, params: dict, y: np.ndarray, mats: FoldMatric
     try:
         k = 0
         for chunk in chunks:
-            for scores, seconds in chunk:
+            for scores, seconds, model in chunk:
                 out[mats.valid_idx[k]] = scores
+                if models is not None:
+                    models.append(model)
                 yield k, mats.valid_idx[k], seconds
                 k += 1
     finally:
@@ -94,10 +105,13 @@ def fold_scores(family_conf: dict, params: dict, y: np.ndarray, mats: FoldMatric
             limits.restore_original_limits()
 
 
-def oof_scores(family_conf: dict, params: dict, y: np.ndarray, mats: FoldMatrices, seed: int) -> np.ndarray:
-    """Out-of-fold scores: each row scored by the model fitted on the other folds."""
+def oof_scores(
+    family_conf: dict, params: dict, y: np.ndarray, mats: FoldMatrices, seed: int, models: list | None = None
+) -> np.ndarray:
+    """Out-of-fold scores: each row scored by the model fitted on the other folds (``models``,
+    when given, gets those models in fold order)."""
     out = np.empty(len(y), dtype=float)
-    for _ in fold_scores(family_conf, params, y, mats, seed, out):
+    for _ in fold_scores(family_conf, params, y, mats, seed, out, models):
         pass
     return out
 
