@@ -57,19 +57,19 @@ def members(mode: str, n_rows: int) -> list[np.ndarray]:
 
 def refitted(selection: dict, k: int) -> dict[str, list]:
     """The fold models the reuse stage fitted for the themes whose selection is the setting it
-    refitted: the same folds, features, parameters and seed, so the same models (fitting them
-    here again gave identical bundles). A theme tuned again this run is fitted here."""
+    refitted: the very models whose out-of-fold scores chose their thresholds (fitting them here
+    again gives the same models up to float32 round-off). A theme tuned this run is fitted here."""
     kept = joblib.load(paths.REUSE_MODELS) if paths.REUSE_MODELS.is_file() else {}
     out = {}
     for theme, sel in selection.items():
         entry = kept.get(theme)
-        if entry and len(entry["models"]) == k and all(same(entry[key], sel[key]) for key in SETTING):
+        if entry and len(entry["models"]) == k and all(same(key, entry[key], sel[key]) for key in SETTING):
             out[theme] = entry["models"]
     return out
 
 
-def same(a, b) -> bool:
-    return int(a) == int(b) if isinstance(a, int) or isinstance(b, int) else a == b
+def same(key: str, a, b) -> bool:
+    return int(a) == int(b) if key == "seed" else a == b
 
 
 def main() -> None:
