@@ -124,8 +124,9 @@ def test_family_space_edit_reruns_that_family_only(repo):
 def test_an_encoder_code_edit_reruns_the_stages_that_encode_and_no_tuning(repo):
     repo.edit("themetag/features/encoder.py", '"""Sentence embeddings', '"""(edited) Sentence embeddings')
     ran = set(repo.repro())
-    assert {"embed", "train_final", "package", "evaluate"} <= ran, ran
-    assert not ran & (TUNES | {"screen", "select", "features"}), ran
+    assert {"embed", "train_final", "evaluate"} <= ran, ran
+    # the same models come out, so the manifest (package reads no encoder code) is not rewritten
+    assert not ran & (TUNES | {"screen", "select", "features", "package"}), ran
     repo.commit("encoder docstring")
 
 
