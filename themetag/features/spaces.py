@@ -8,7 +8,7 @@ A space is one YAML file in ``conf/features/`` (composed at ``features.<name>``,
 * ``sparse``: whether its matrix is sparse;
 * ``non_negative``: whether every value is >= 0 (naive Bayes and chi2 selection need it).
 
-Each class does two jobs: ``fold_data`` (what the ``features@<space>`` stage stores, as
+Each class does two jobs: ``fold_data`` (what the ``features`` stage stores per space, as
 compactly as the space allows) and ``fold_matrices`` (that data as per-fold training and
 validation matrices, for tuning). What the bundle tags with, a featurizer fitted on the model's
 training rows, is ``themetag/features/featurizers.py``: tuning never runs the encoder, so this
@@ -214,7 +214,7 @@ def needs_encoders(params: dict) -> list[dict]:
 
 
 def load_fold_matrices(params: dict, space: str) -> FoldMatrices:
-    """A space's fold matrices from its ``features@<space>`` output."""
+    """A space's fold matrices from the ``features`` stage's file for it."""
     import joblib
 
     from themetag.pipeline import paths
