@@ -82,8 +82,8 @@ def test_refitting_the_record_on_the_same_folds_gives_the_tuned_scores_bit_for_b
 def test_train_final_takes_the_refits_fold_models_whose_scores_chose_the_thresholds(project, capsys):
     """A refitted theme's bag members are the reuse stage's fold models, the very models whose
     out-of-fold scores chose its threshold (to oof.csv's 9 digits); fitting them again in train_final gave
-    the same models up to float32 round-off (1e-6 in a coefficient: another BLAS summation order)."""
-    from stages import train_final
+    the same models up to float32 round-off (1e-6 in a coefficient)."""
+    from stages import package, train_final
     from themetag.features.spaces import load_fold_matrices
     from themetag.modelling.families import score
     from themetag.tagging.bundle import load_bundle
@@ -96,8 +96,6 @@ def test_train_final_takes_the_refits_fold_models_whose_scores_chose_the_thresho
     capsys.readouterr()
     train_final.main()
     assert f"{len(selection)} theme(s) taken from the reuse stage's refits" in capsys.readouterr().out
-    from stages import package
-
     package.main()
     taken = load_bundle(project / "models/bundle.joblib")
     oof = pd.read_csv(project / "artifacts/reuse/oof.csv")
