@@ -81,16 +81,19 @@ def main() -> None:
     vectors = load_embeddings()
     spaces = {sel["space"]: space_of(params, sel["space"]) for sel in selection.values()}
     fitted: dict = {}
+    member_rows = members(mode, len(texts))
+    taken = refitted(selection, len(member_rows)) if mode == "bag" else {}
+    to_fit = {sel["space"] for theme, sel in selection.items() if theme not in taken}  # spaces that need matrices
     featurizers, matrices = [], []
-    for m, rows in enumerate(members(mode, len(texts))):
+    for m, rows in enumerate(member_rows):
         member = {
             name: fit_featurizer(space, list(texts[rows]), fitted, tag=f"@{mode}{m}") for name, space in spaces.items()
         }
         # each encoder's vectors of these rows are already in artifacts/embeddings/
         cache = {f.key: vectors[f.key][rows] for top in member.values() for f in leaves(top) if hasattr(f, "encoder")}
         featurizers.append(member)
-        matrices.append((rows, {name: f.transform(list(texts[rows]), cache) for name, f in member.items()}))
-    taken = refitted(selection, len(matrices)) if mode == "bag" else {}
+        X = {name: f.transform(list(texts[rows]), cache) for name, f in member.items() if name in to_fit}
+        matrices.append((rows, X))
     jobs = []
     for theme, sel in selection.items():
         if theme in taken:

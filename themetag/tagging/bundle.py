@@ -28,7 +28,7 @@ from themetag.errors import InputError
 from themetag.features.encoder import Encoder, resolve_model, sha256_of
 from themetag.features.featurizers import leaves
 from themetag.modelling.families import score
-from themetag.tagging.manifest import manifest_path, write_manifest
+from themetag.tagging.manifest import manifest_path, theme_thresholds, write_manifest
 from themetag.tagging.stable_pickle import stable
 from themetag.thresholds.scoring import tagged
 
@@ -183,10 +183,8 @@ def load_bundle(path: str | Path = DEFAULT_BUNDLE) -> ThemeTagger:
         ) from None
     except AttributeError as exc:  # a class that moved: the featurizers left themetag.features.spaces
         raise InputError(f"{path}: made by an older version ({exc}); retrain with `dvc repro`") from None
-    missing = [t for t in tagger.themes if t not in thresholds]
-    if missing:
-        raise InputError(f"{mpath}: no threshold for theme(s) {missing}; run `dvc repro` to write the manifest again")
-    tagger.thresholds = {t: float(thresholds[t]) for t in tagger.themes}
+    chosen = theme_thresholds(tagger.themes, thresholds, path, "run `dvc repro` to write the manifest again")
+    tagger.thresholds = {t: float(v) for t, v in chosen.items()}
     return tagger
 
 

@@ -17,16 +17,19 @@ def manifest_path(bundle: Path) -> Path:
     return bundle.with_suffix(".json")
 
 
+def theme_thresholds(themes: list[str], thresholds: dict, bundle: Path, fix: str) -> dict[str, float]:
+    """Each theme's threshold, in theme order; a theme without one stops in one line."""
+    missing = [t for t in themes if t not in thresholds]
+    if missing:
+        raise InputError(f"{manifest_path(bundle)}: no threshold for theme(s) {missing}; {fix}")
+    return {t: thresholds[t] for t in themes}
+
+
 def write_manifest(models: dict, thresholds: dict[str, float], bundle: Path) -> dict:
     """The manifest of the pickle that ``models`` describes (what ``bundle.save_models`` returned),
     with a threshold for each of its themes."""
-    missing = [t for t in models["themes"] if t not in thresholds]
-    if missing:
-        raise InputError(
-            f"{manifest_path(bundle)}: no threshold chosen for theme(s) {missing}; run `dvc repro` to choose them"
-        )
     manifest = {k: v for k, v in models.items() if k != "encoders"}
-    manifest["thresholds"] = {t: thresholds[t] for t in models["themes"]}
+    manifest["thresholds"] = theme_thresholds(models["themes"], thresholds, bundle, "run `dvc repro` to choose them")
     manifest["encoders"] = models["encoders"]  # last, where the manifest has always had them
     write_json(manifest_path(bundle), manifest)
     return manifest
