@@ -128,3 +128,44 @@ def test_results_are_grouped_by_benchmark_and_each_names_its_command_and_commit(
             assert re.match(rf"Command: `python -m bench\.{folder.name}\b.*commit \w+", line), (md, line)
     made = with_provenance("label_round", "### a heading\n\nbody\n")
     assert re.match(r"### a heading\n\nCommand: `python -m bench\.label_round[^`]*`; commit [0-9a-f]+\+?\.\n", made)
+
+
+def test_costly_trials_measures_the_gain_past_the_portfolio_and_whether_it_changed_a_winner(tmp_path):
+    import json
+
+    import pandas as pd
+
+    from bench.costly_trials import studies
+
+    trials = tmp_path / "run/artifacts/tune/costly/rf-tfidf/trials"
+    trials.mkdir(parents=True)
+    selection = {
+        "a": {
+            "candidate": "rf-tfidf",
+            "candidates": {"rf-tfidf": {"objective": 0.86}, "logreg-tfidf": {"objective": 0.84}},
+        },
+        "b": {
+            "candidate": "rf-tfidf",
+            "candidates": {"rf-tfidf": {"objective": 0.70}, "logreg-tfidf": {"objective": 0.60}},
+        },
+        "c": {
+            "candidate": "logreg-tfidf",
+            "candidates": {"rf-tfidf": {"objective": 0.5}, "logreg-tfidf": {"objective": 0.9}},
+        },
+    }
+    (tmp_path / "run/artifacts/selection.json").write_text(json.dumps(selection))
+
+    def write(theme: str, values: list[float], states: list[str]) -> None:
+        n = len(values)
+        frame = {"number": range(n), "value": values, "state": states, "duration": ["0 days 00:00:02"] * n}
+        pd.DataFrame(frame).to_csv(trials / f"{theme}.csv", index=False)
+
+    write("a", [0.80, 0.86, 0.70], ["COMPLETE", "COMPLETE", "PRUNED"])  # the search won the theme: 0.80 < 0.84
+    write("b", [0.70, 0.65], ["COMPLETE", "COMPLETE"])  # the portfolio (rf: one point) was the best
+    write("c", [0.5], ["COMPLETE"])  # stopped at the portfolio: nothing past it to measure
+    rows, stopped = studies(tmp_path / "run")
+    assert stopped == 1
+    by = {r["theme"]: r for r in rows}
+    assert by["a"]["gain"] == pytest.approx(0.06) and by["a"]["winner at the portfolio"] == "logreg-tfidf"
+    assert by["a"]["portfolio s"] == 2.0 and by["a"]["beyond s"] == 4.0
+    assert by["b"]["gain"] == 0 and by["b"]["winner at the portfolio"] == "rf-tfidf"

@@ -170,13 +170,13 @@ def test_only_a_first_round_candidate_on_large_data_stops_at_its_portfolio():
     points = [{"C": 1.0}, {"C": 10.0}]
     assert search_tuning(tuning, 5000, points, costly=False)["n_trials"] == 2
     assert search_tuning(tuning, 1000, points, costly=False) is tuning  # not larger than sample_rows
-    assert search_tuning(tuning, 5000, points, costly=True) is tuning  # costly candidates race as on small data
+    assert search_tuning(tuning, 5000, points, costly=True) is tuning  # costly: no sample rule, extra_trials unset
     assert search_tuning(tuning, 5000, [], costly=False) is tuning  # no portfolio: tuned as before
     off = {"n_trials": 40, "race": {"margin": 0.05, "sample_rows": None}}
     assert search_tuning(off, 10**6, points, costly=False) is off
 
 
-def test_extra_trials_cap_a_first_round_search_at_its_portfolio_plus_that_many_at_any_size():
+def test_extra_trials_cap_every_search_at_its_portfolio_plus_that_many_at_any_size():
     from themetag.tuning.race import search_tuning
 
     points = [{"C": 1.0}, {"C": 10.0}]
@@ -184,6 +184,7 @@ def test_extra_trials_cap_a_first_round_search_at_its_portfolio_plus_that_many_a
         tuning = {"n_trials": 40, "race": {"margin": 0.05, "sample_rows": 1000, "extra_trials": extra}}
         assert search_tuning(tuning, 500, points, costly=False)["n_trials"] == want  # small data too
         assert search_tuning(tuning, 5000, points, costly=False)["n_trials"] == 2  # large data: the portfolio
-        assert search_tuning(tuning, 500, points, costly=True) is tuning  # costly candidates: unchanged
+        assert search_tuning(tuning, 500, points, costly=True)["n_trials"] == want  # costly candidates too
+        assert search_tuning(tuning, 5000, points, costly=True)["n_trials"] == want  # at any size
     full = {"n_trials": 40, "race": {"margin": 0.05, "sample_rows": 1000, "extra_trials": None}}
     assert search_tuning(full, 500, points, costly=False) is full

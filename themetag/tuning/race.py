@@ -30,7 +30,9 @@ At every size a candidate that goes on stops after ``tuning.race.extra_trials`` 
 its portfolio, 0 by default: on mams_acsa, semeval25 and goemotions those trials raised a theme's
 best by less than one standard error of its precision on all but one theme (in-sample), and
 stopping at the portfolio cost semeval25 0.004 test macro precision at 0.68x the time
-(docs/tuning-and-thresholds.md).
+(docs/tuning-and-thresholds.md). Costly candidates (the forest, AdaBoost) stop there too: on
+the sample their trials beyond the portfolio took about three quarters of their stages' time
+and changed no theme's winner (``bench/results/costly_trials/``).
 
 Winners, thresholds and every reported figure still come from full out-of-fold scores of the
 tuned candidates, so the race changes what is spent, not how honest a figure is. The portfolio
@@ -186,15 +188,16 @@ def theme_widening(tuning: dict, values: dict[str, float], y: np.ndarray, sample
 
 
 def search_tuning(tuning: dict, rows: int, points: list, costly: bool) -> dict:
-    """The tuning settings of a first-round candidate's studies on every row: its portfolio plus
-    ``tuning.race.extra_trials`` trials (null: the full budget), and on data larger than
-    ``tuning.race.sample_rows`` the portfolio alone (``n_trials`` capped). The stage and
+    """The tuning settings of a candidate's studies on every row: its portfolio plus
+    ``tuning.race.extra_trials`` trials (null: the full budget), costly candidates included; and
+    for a first-round candidate on data larger than ``tuning.race.sample_rows`` the portfolio
+    alone (``n_trials`` capped), since the screen chose it on a sample. The stage and
     ``tune_worker`` both use it, so they agree."""
-    if costly or not points:
+    if not points:
         return tuning
     limit = sample_limit(tuning)
     extra = (tuning.get("race") or {}).get("extra_trials")
-    if limit is not None and rows > limit:
+    if not costly and limit is not None and rows > limit:
         extra = 0
     if extra is None:
         return tuning
