@@ -22,7 +22,7 @@ def test_push_clone_pull_predict_gives_the_same_tags_without_training(tmp_path):
     repo.run("git", "rm", "-q", "--cached", "data/train.csv")
     repo.run("dvc", "add", "-q", "data/train.csv")
     repo.commit("track the training CSV with DVC")
-    repo.run("dvc", "repro")
+    repo.run("dvc", "repro", "package")  # the bundle and its manifest: all the clone pulls
     repo.run("dvc", "remote", "add", "-d", "shared", str(tmp_path / "remote"))
     repo.commit("trained, with a shared remote")
     repo.run("dvc", "push", "-q")

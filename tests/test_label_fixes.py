@@ -131,7 +131,7 @@ def test_decisions_survive_rows_moving_and_a_stale_one_is_reported(repo):
     gone = train["Processed Text"].map(text_fingerprint)
     keep_fp = fixes[fixes["decision"] == "keep"].iloc[0]["fingerprint"]
     moved[gone.iloc[::-1] != keep_fp].to_csv(repo.path / "data/train.csv", index=False)
-    repo.repro()
+    repo.repro("expand_labels")  # the stage that applies the ledger and reports on it
     text = train["Processed Text"][gone == remove["fingerprint"]].iloc[0]
     assert labels_of(repo, text)[remove["theme"]] == 0
     report = json.loads((repo.path / "metrics/themes.json").read_text())["fixes"]
@@ -146,8 +146,7 @@ def test_decisions_survive_rows_moving_and_a_stale_one_is_reported(repo):
     refused = repo.run("python", "-m", "themetag", "fold-review", "--review", str(stale_review), check=False)
     assert refused.returncode == 2 and "review is older than the CSV" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
-    repo.run("git", "checkout", "--", "data/train.csv")
-    repo.repro()
+    repo.run("git", "checkout", "--", "data/train.csv")  # the tests after this one read the CSV, not the run
 
 
 def test_malformed_ledger_stops_dvc_repro_in_one_line(repo):

@@ -156,19 +156,21 @@ def test_when_a_theme_is_tuned_again():
 def test_labelling_rounds_refit_rerun_no_tuning_and_a_fresh_clone_reproduces_them(tmp_path):
     """Real dvc: a cold run, a round (append-batch keeps the tuning), a second round that runs no
     tune stage, a third whose new theme alone is tuned; then a clone of that commit with no
-    cache reproduces its metrics and bundle byte for byte."""
+    cache reproduces its metrics and bundle byte for byte. Each run stops at evaluate, which writes
+    the metrics: the stages after it (suggest, report) and beside it (review, learning_curve) read
+    the same refits and test nothing more here."""
     repo = DvcRepo(tmp_path / "p", train_rows=400, test_rows=60)
     src = pd.read_csv(repo.path / "data/train.csv", dtype=str, keep_default_na=False)
     extra = pd.read_csv(ROOT / "data/train.csv", dtype=str, keep_default_na=False)
     extra = extra.iloc[len(src) :]
-    repo.repro()
+    repo.repro("evaluate")
     repo.commit("cold")
 
     def round_(batch: pd.DataFrame, name: str) -> tuple[list[str], dict]:
         batch.to_csv(tmp_path / f"{name}.csv", index=False)
         out = repo.run(sys.executable, "-m", "themetag", "append-batch", str(tmp_path / f"{name}.csv")).stdout
         assert f"{len(batch)} rows appended" in out
-        ran = repo.repro()
+        ran = repo.repro("evaluate")
         repo.commit(name)
         return ran, json.loads((repo.path / "artifacts/reuse/summary.json").read_text())
 
@@ -198,7 +200,7 @@ def test_labelling_rounds_refit_rerun_no_tuning_and_a_fresh_clone_reproduces_the
     clone = tmp_path / "clone"
     repo.run("git", "clone", "-q", str(repo.path), str(clone))
     fresh = DvcRepo.open(clone)
-    fresh.run("dvc", "repro")
+    fresh.run("dvc", "repro", "evaluate")
     for rel in ("metrics/metrics.json", "models/bundle.json", "data/tuning_record.json"):
         assert (clone / rel).read_bytes() == (repo.path / rel).read_bytes(), rel
     scores = [pd.read_csv(p / "artifacts/selected_oof.csv").to_numpy() for p in (repo.path, clone)]
