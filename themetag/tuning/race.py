@@ -31,8 +31,8 @@ its portfolio, 0 by default: on mams_acsa, semeval25 and goemotions those trials
 best by less than one standard error of its precision on all but one theme (in-sample), and
 stopping at the portfolio cost semeval25 0.004 test macro precision at 0.68x the time
 (docs/tuning-and-thresholds.md). Costly candidates (the forest, AdaBoost) stop there too: on
-the sample their trials beyond the portfolio took about three quarters of their stages' time
-and changed no theme's winner (``bench/results/costly_trials/``).
+the sample their trials beyond the portfolio took 71% of their studies' trial time and changed
+no theme's winner (``bench/results/costly_trials/``).
 
 Winners, thresholds and every reported figure still come from full out-of-fold scores of the
 tuned candidates, so the race changes what is spent, not how honest a figure is. The portfolio
