@@ -219,6 +219,9 @@ def test_two_encoders_are_each_run_once_and_each_space_gets_its_own_vectors(tmp_
     assert len(index) == 2 and all((tmp_path / "artifacts/embeddings" / f).is_file() for f in index.values())
     report = json.loads((tmp_path / "metrics/encoding.json").read_text())
     assert report["texts"] == 200 and set(report["encoders"]) == {"all-MiniLM-L6-v2@256", "all-MiniLM-L6-v2@16"}
+    # nothing that varies by run or machine (time, vector-cache hits): a fresh clone gives the same bytes
+    assert set(report) == {"encoders", "texts"}
+    assert all(set(e) == {"encoder", "dimensions"} for e in report["encoders"].values())
     texts = pd.read_csv(tmp_path / "artifacts/texts.csv", keep_default_na=False)["text"].tolist()
     expected = {
         "embeddings": Encoder("all-MiniLM-L6-v2", max_tokens=256).encode(texts),

@@ -201,7 +201,7 @@ def test_labelling_rounds_refit_rerun_no_tuning_and_a_fresh_clone_reproduces_the
     repo.run("git", "clone", "-q", str(repo.path), str(clone))
     fresh = DvcRepo.open(clone)
     fresh.run("dvc", "repro", "evaluate")
-    for rel in ("metrics/metrics.json", "models/bundle.json", "data/tuning_record.json"):
+    for rel in ("metrics/metrics.json", "metrics/encoding.json", "models/bundle.json", "data/tuning_record.json"):
         assert (clone / rel).read_bytes() == (repo.path / rel).read_bytes(), rel
     scores = [pd.read_csv(p / "artifacts/selected_oof.csv").to_numpy() for p in (repo.path, clone)]
     assert np.array_equal(*scores)
