@@ -20,6 +20,7 @@ BUDGET = 5
 # after it (the final forests, their learning curves, evaluation) test nothing about tuning here
 TO = "thresholds"
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+SLOW_TREES = "low: 100, high: 200, step: 50"  # ~1 s trials
 
 
 @pytest.fixture
@@ -89,7 +90,9 @@ def check_budget_and_outputs(url: str, repo: DvcRepo) -> list:
 
 
 def test_two_workers_and_the_stage_finish_exactly_the_budget_and_stale_workers_refuse(pg_url, tmp_path):
-    repo = rf_repo(tmp_path / "a", pg_url)
+    # ~1 s trials: with faster ones the stage could finish every study before a worker, started
+    # beside a busy test module, had loaded its features (seen once in CI)
+    repo = rf_repo(tmp_path / "a", pg_url, trees=SLOW_TREES)
     workers = [worker(repo), worker(repo)]
     ran = repo.repro(TO)
     outputs = [w.communicate(timeout=300)[0] for w in workers]
@@ -108,7 +111,7 @@ def test_two_workers_and_the_stage_finish_exactly_the_budget_and_stale_workers_r
 
 
 def test_killed_worker_trial_is_retried_and_the_budget_still_met(pg_url, tmp_path):
-    repo = rf_repo(tmp_path / "k", pg_url, seed=11, trees="low: 100, high: 200, step: 50")  # ~1 s trials
+    repo = rf_repo(tmp_path / "k", pg_url, seed=11, trees=SLOW_TREES)
     stage = subprocess.Popen(
         ["dvc", "repro", TO], cwd=repo.path, env=repo.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
