@@ -19,7 +19,7 @@ import pandas as pd
 
 from themetag.atomic import read_json, write_json, write_with
 from themetag.errors import InputError, run_cli
-from themetag.modelling.candidates import candidates, family_conf
+from themetag.modelling.candidates import candidates, costly_families, family_conf
 from themetag.pipeline import paths
 from themetag.pipeline.artifacts import load_folds
 from themetag.pipeline.params import load_params
@@ -58,9 +58,11 @@ def main() -> None:
     if refit:
         from themetag.features.spaces import load_fold_matrices
 
+        costly = set(costly_families(params))
         for space, names in refit.items():
             tasks = []
-            for t in names:
+            # the slowest refits start first, and take the cores the others leave as they finish
+            for t in sorted(names, key=lambda t: entries[t]["family"] not in costly):
                 e = entries[t]
                 fam = family_conf(params, e["family"], space)
                 tasks.append((t, fam, e["params"], labels[t].to_numpy(dtype=int), int(e["seed"]), tuning))

@@ -1,6 +1,8 @@
 """Idle cores fit a theme's folds in threads: the same bits as one fold at a time, and never for a
 solver that shares one random generator across threads."""
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +12,7 @@ from harness.dvc_repo import ROOT
 from themetag.data.folds import make_folds
 from themetag.features.spaces import FoldMatrices, TfidfSpace
 from themetag.modelling.families import thread_safe
+from themetag.tagging.stable_pickle import stable
 from themetag.tuning import processes, trials
 from themetag.tuning.processes import run_unordered
 
@@ -58,8 +61,50 @@ def test_folds_fitted_in_threads_give_the_bits_of_one_fold_at_a_time(problem, fa
     monkeypatch.setattr(trials, "ThreadPoolExecutor", counting)
     three = trials.oof_scores(conf, params, y, mats, seed=7)
     assert np.array_equal(one, three)
-    # the linear SVM on 240 rows x ~2,000 TF-IDF columns solves the dual: it must not thread
-    assert widths == ([] if family == "linsvm" else [3])
+    # the linear SVM on 240 rows x ~2,000 TF-IDF columns solves the dual: it must not thread;
+    # a forest builds its trees in threads inside each fold instead
+    assert widths == ([] if family in ("linsvm", "rf") else [3, 2])
+
+
+def test_a_forest_builds_its_trees_on_the_free_cores_and_pickles_as_if_on_one(problem, monkeypatch):
+    y, mats = problem
+    conf, params = FAMILIES["rf"]
+    monkeypatch.setattr(trials, "fold_threads", lambda: 1)
+    alone = []
+    one = trials.oof_scores(conf, params, y, mats, seed=7, models=alone)
+    monkeypatch.setattr(trials, "fold_threads", lambda: 2)
+    built = []
+    real = trials.fit_model
+
+    def watched(*args):
+        built.append(args[-1])  # the threads each fold was given
+        return real(*args)
+
+    monkeypatch.setattr(trials, "fit_model", watched)
+    both = []
+    assert np.array_equal(trials.oof_scores(conf, params, y, mats, seed=7, models=both), one)
+    assert built == [2] * mats.k
+    assert [pickle.dumps(stable(m)) for m in both] == [pickle.dumps(stable(m)) for m in alone]  # n_jobs is 1 again
+
+
+def test_a_theme_widens_when_the_cores_beside_it_come_free(problem, monkeypatch):
+    y, mats = problem
+    conf, params = FAMILIES["adaboost"]
+    monkeypatch.setattr(trials, "fold_threads", lambda: 1)
+    one = trials.oof_scores(conf, params, y, mats, seed=7)
+    free = iter([1, 2, 2])  # the theme starts beside another, which then finishes
+    widths = []
+    real = trials.ThreadPoolExecutor
+
+    def counting(width):
+        widths.append(width)
+        return real(width)
+
+    monkeypatch.setattr(trials, "fold_threads", lambda: next(free))
+    monkeypatch.setattr(trials, "ThreadPoolExecutor", counting)
+    models = []
+    assert np.array_equal(trials.oof_scores(conf, params, y, mats, seed=7, models=models), one)
+    assert widths == [2, 2] and len(models) == mats.k
 
 
 def test_folds_are_yielded_in_order_so_a_pruner_sees_the_same_reports(problem, monkeypatch):

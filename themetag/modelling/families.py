@@ -119,9 +119,21 @@ def thread_safe(family_conf: dict, params: dict[str, Any], n_rows: int, n_featur
     return dual is False or (dual == "auto" and n_rows >= n_features)
 
 
-def fit_model(family_conf: dict, params: dict[str, Any], seed: int, X, y: np.ndarray):
-    """``build`` and fit on ``X``, ``y``."""
-    return build(family_conf, params, seed, X.shape[1], X.shape[0]).fit(X, y)
+# Families whose one fit can use several cores (``n_jobs``) and still give the same model: a
+# forest draws every tree's seed before it builds any, and builds each tree on its own.
+TREES_IN_THREADS = {"rf"}
+
+
+def fit_model(family_conf: dict, params: dict[str, Any], seed: int, X, y: np.ndarray, threads: int = 1):
+    """``build`` and fit on ``X``, ``y``. ``threads`` > 1: a forest builds its trees on that many
+    cores, and keeps its own ``n_jobs`` afterwards, so it pickles and scores as if fitted on one
+    (a forest scoring in threads adds its trees' votes in the order they finish)."""
+    model = build(family_conf, params, seed, X.shape[1], X.shape[0])
+    if threads <= 1 or family_conf["estimator"] not in TREES_IN_THREADS:
+        return model.fit(X, y)
+    own = model.get_params()["n_jobs"]
+    model.set_params(n_jobs=threads).fit(X, y)
+    return model.set_params(n_jobs=own)
 
 
 def score(model, X) -> np.ndarray:

@@ -16,7 +16,7 @@ import optuna
 from optuna.trial import TrialState
 
 from themetag.features.spaces import FoldMatrices
-from themetag.modelling.families import fit_model, score, suggest, thread_safe
+from themetag.modelling.families import TREES_IN_THREADS, fit_model, score, suggest, thread_safe
 from themetag.thresholds.pr_sweep import precision_first
 from themetag.tuning.budget import Budget, study_budget
 from themetag.tuning.processes import fold_threads
@@ -72,37 +72,45 @@ def fold_scores(
 
     With idle cores (``processes.fold_threads``) and a thread-safe family, folds are fitted a
     few at a time in threads; they are still yielded in order, so a pruner sees the same
-    reports and the scores are the same bits.
+    reports and the scores are the same bits. The cores are asked again before each few
+    folds: a theme that started beside others takes the cores they leave when they finish
+    (a stage's last, slowest theme, such as a forest, had run its folds on one core). A forest
+    takes them inside each fold instead (``families.fit_model``): its trees are many and even,
+    where five folds two at a time leave a core idle for the last one.
     """
 
-    def fit_fold(k: int) -> tuple[np.ndarray, float, Any]:
+    def fit_fold(k: int, threads: int = 1) -> tuple[np.ndarray, float, Any]:
         start = time.perf_counter()
-        model = fit_model(family_conf, params, seed, mats.X_train[k], y[mats.train_idx[k]])
+        model = fit_model(family_conf, params, seed, mats.X_train[k], y[mats.train_idx[k]], threads)
         return score(model, mats.X_valid[k]), time.perf_counter() - start, model
 
-    shape = mats.X_train[0].shape
-    width = min(fold_threads(), mats.k) if thread_safe(family_conf, params, *shape) else 1
-    if width == 1:
-        chunks = ([fit_fold(k)] for k in range(mats.k))
-    else:
-        from threadpoolctl import threadpool_limits
+    safe = thread_safe(family_conf, params, *mats.X_train[0].shape)
+    trees = family_conf["estimator"] in TREES_IN_THREADS
 
-        limits = threadpool_limits(limits=1)  # one BLAS thread per fold thread: the cores are the threads'
-        pool = ThreadPoolExecutor(width)
-        chunks = (list(pool.map(fit_fold, range(s, min(s + width, mats.k)))) for s in range(0, mats.k, width))
-    try:
+    def chunks():
         k = 0
-        for chunk in chunks:
-            for scores, seconds, model in chunk:
-                out[mats.valid_idx[k]] = scores
-                if models is not None:
-                    models.append(model)
-                yield k, mats.valid_idx[k], seconds
-                k += 1
-    finally:
-        if width > 1:
-            pool.shutdown()
-            limits.restore_original_limits()
+        while k < mats.k:
+            free = fold_threads() if safe else 1
+            width = 1 if trees else min(free, mats.k - k)
+            if width == 1:
+                chunk = [fit_fold(k, free if trees else 1)]
+            else:
+                from threadpoolctl import threadpool_limits
+
+                # one BLAS thread per fold thread: the cores are the threads'
+                with threadpool_limits(limits=1), ThreadPoolExecutor(width) as pool:
+                    chunk = list(pool.map(fit_fold, range(k, k + width)))
+            yield chunk
+            k += width
+
+    k = 0
+    for chunk in chunks():
+        for scores, seconds, model in chunk:
+            out[mats.valid_idx[k]] = scores
+            if models is not None:
+                models.append(model)
+            yield k, mats.valid_idx[k], seconds
+            k += 1
 
 
 def oof_scores(
