@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 
-import joblib
 import pandas as pd
 
 from themetag.atomic import read_json, write_json, write_with
@@ -23,7 +22,7 @@ from themetag.modelling.candidates import candidates, costly_families, family_co
 from themetag.pipeline import paths
 from themetag.pipeline.artifacts import load_folds
 from themetag.pipeline.params import load_params
-from themetag.tagging.stable_pickle import stable
+from themetag.tagging.pickles import save_pickle
 from themetag.tuning.plan import plan_body
 from themetag.tuning.processes import run_unordered
 from themetag.tuning.record import SETTING, applies
@@ -93,7 +92,7 @@ def main() -> None:
     frame = pd.DataFrame({t: oof[t] for t in kept}, index=range(rows))
     write_with(paths.REUSE_OOF, lambda p: frame.to_csv(p, index=False, float_format="%.9g"))
     kept_models = {t: models[t] for t in kept}  # in theme order: the same models, the same bytes
-    write_with(paths.REUSE_MODELS, lambda p: joblib.dump(stable(kept_models), p))
+    save_pickle(kept_models, paths.REUSE_MODELS)
     for cand in candidates(params):
         if cand.skip:
             write_json(paths.plan_file(cand.name), {"skipped": cand.skip})

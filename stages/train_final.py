@@ -41,6 +41,7 @@ from themetag.pipeline import paths
 from themetag.pipeline.artifacts import load_embeddings, load_folds
 from themetag.pipeline.params import load_params
 from themetag.tagging.bundle import ThemeTagger, save_models
+from themetag.tagging.pickles import load_pickle
 from themetag.tuning.record import SETTING
 
 MODES = ("bag", "refit")
@@ -59,7 +60,7 @@ def refitted(selection: dict, k: int) -> dict[str, list]:
     """The fold models the reuse stage fitted for the themes whose selection is the setting it
     refitted: the very models whose out-of-fold scores chose their thresholds (fitting them here
     again gives the same models up to float32 round-off). A theme tuned this run is fitted here."""
-    kept = joblib.load(paths.REUSE_MODELS) if paths.REUSE_MODELS.is_file() else {}
+    kept = load_pickle(paths.REUSE_MODELS) if paths.REUSE_MODELS.is_file() else {}
     out = {}
     for theme, sel in selection.items():
         entry = kept.get(theme)

@@ -1,6 +1,7 @@
 """Tagging new texts: round trip, thresholds, bad input, and the hash check before unpickling."""
 
 import json
+import pickle
 import subprocess
 import sys
 import types
@@ -184,10 +185,27 @@ def test_tampered_bundle_is_refused_before_unpickling(trained, tmp_path, monkeyp
     def no_unpickling(*a, **k):
         raise AssertionError("unpickled a bundle that failed its hash check")
 
-    monkeypatch.setattr(bundle_mod.joblib, "load", no_unpickling)
+    monkeypatch.setattr(pickle, "load", no_unpickling)
+    monkeypatch.setattr(joblib, "load", no_unpickling)  # the reader of bundles from before pickle-5
     with pytest.raises(InputError, match="SHA-256 does not match"):
         load_bundle(path)
-    assert joblib.load is no_unpickling
+    assert pickle.load is no_unpickling
+
+
+def test_a_bundle_joblib_pickled_before_pickle_5_still_loads(trained, tmp_path):
+    """Bundles written with joblib.dump have no ``format`` in their manifest: read with joblib."""
+    path = copy_bundle(trained, tmp_path)
+    texts = ["the food was cold", "the staff were lovely", "too loud to talk"]
+    now = load_bundle(path)
+    assert json.loads(bundle_mod.manifest_path(path).read_text())["format"] == "pickle-5"
+    joblib.dump(now, path)
+    manifest = bundle_mod.manifest_path(path)
+    record = json.loads(manifest.read_text())
+    del record["format"]
+    record["sha256"] = bundle_mod.sha256_of(path)
+    manifest.write_text(json.dumps(record))
+    before = load_bundle(path)
+    assert before.scores(texts).equals(now.scores(texts))
 
 
 def test_a_bundle_pickled_before_the_package_is_one_line(trained, tmp_path, monkeypatch):
@@ -199,7 +217,8 @@ def test_a_bundle_pickled_before_the_package_is_one_line(trained, tmp_path, monk
     shim.ThemeTagger = type(tagger)
     monkeypatch.setitem(sys.modules, "stages.bundle", shim)
     monkeypatch.setattr(type(tagger), "__module__", "stages.bundle")
-    joblib.dump(tagger, path)
+    with open(path, "wb") as f:
+        pickle.dump(tagger, f, protocol=5)
     monkeypatch.undo()
     manifest = bundle_mod.manifest_path(path)
     record = json.loads(manifest.read_text())

@@ -18,18 +18,16 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 import sklearn
 
-from themetag.atomic import write_with
 from themetag.errors import InputError
 from themetag.features.encoder import Encoder, resolve_model, sha256_of
 from themetag.features.featurizers import leaves
 from themetag.modelling.families import score
 from themetag.tagging.manifest import manifest_path, theme_thresholds, write_manifest
-from themetag.tagging.stable_pickle import stable
+from themetag.tagging.pickles import FORMAT, load_pickle, save_pickle
 from themetag.thresholds.scoring import tagged
 
 DEFAULT_BUNDLE = Path("models/bundle.joblib")
@@ -127,11 +125,12 @@ def save_models(tagger: ThemeTagger, path: Path = DEFAULT_BUNDLE) -> dict:
     """Pickle ``tagger`` without its thresholds; return what its manifest says of it."""
     thresholds, tagger.thresholds = tagger.thresholds, {}
     try:
-        write_with(path, lambda p: joblib.dump(stable(tagger), p))
+        save_pickle(tagger, path)
     finally:
         tagger.thresholds = thresholds
     return {
         "bundle": path.name,
+        "format": FORMAT,
         "sha256": sha256_of(path),
         "sklearn_version": tagger.sklearn_version,
         "themes": tagger.themes,
@@ -175,7 +174,7 @@ def load_bundle(path: str | Path = DEFAULT_BUNDLE) -> ThemeTagger:
         )
     thresholds = manifest.get("thresholds") or {}
     try:
-        tagger = joblib.load(path)
+        tagger = load_pickle(path, manifest.get("format"))
     except ModuleNotFoundError as exc:  # pickles name each class by module, e.g. stages.bundle before themetag
         raise InputError(
             f"{path}: its classes live in module {exc.name}, which this version does not have (bundles "
