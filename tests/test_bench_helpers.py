@@ -169,3 +169,22 @@ def test_costly_trials_measures_the_gain_past_the_portfolio_and_whether_it_chang
     assert by["a"]["gain"] == pytest.approx(0.06) and by["a"]["winner at the portfolio"] == "logreg-tfidf"
     assert by["a"]["portfolio s"] == 2.0 and by["a"]["beyond s"] == 4.0
     assert by["b"]["gain"] == 0 and by["b"]["winner at the portfolio"] == "rf-tfidf"
+
+
+def test_label_round_pairs_the_arms_on_the_same_test_rows(tmp_path):
+    import pandas as pd
+
+    from bench.label_round import paired
+
+    y = np.array([1, 1, 1, 1, 0, 0, 0, 0, 1, 0] * 10)
+    reuse = np.linspace(1, 0, len(y))  # ranks the first rows highest
+    pd.DataFrame({"t": y}).to_csv(tmp_path / "labels.csv", index=False)
+    pd.DataFrame({"t": reuse}).to_csv(tmp_path / "a.csv", index=False)
+    pd.DataFrame({"t": reuse}).to_csv(tmp_path / "b.csv", index=False)
+    fig = {"themes": {"t": {"threshold": 0.5, "precision": float(y[reuse >= 0.5].mean())}}}
+    same = paired(tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "labels.csv", (fig, fig), n=200)["t"]
+    assert same == {"paired_sd": 0.0, "matched": 0.0}  # one model against itself: no noise, no gap
+    # the retune ranks the rows the other way round: at its test recall the reuse is ahead
+    pd.DataFrame({"t": reuse[::-1]}).to_csv(tmp_path / "b.csv", index=False)
+    got = paired(tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "labels.csv", (fig, fig), n=200)["t"]
+    assert got["matched"] > 0 and got["paired_sd"] > 0
