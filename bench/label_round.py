@@ -1,6 +1,6 @@
 """Labelling rounds with the tuning record against a full retune: time and test figures.
 
-    python -m bench.label_round [--dataset mams_acsa] [--rows 200] [--rounds 3] [--seed 0]
+    python -m bench.label_round [--dataset mams_acsa] [--rows 200] [--rounds 3] [--seed 0] [--retunes N]
 
 ``--rounds`` x ``--rows`` training rows, drawn at random (seeded), are held out of ``train.csv``.
 
@@ -10,6 +10,8 @@
   A round starts from the committed state of the round before: its DVC cache, Optuna storage
   and vector cache.
 * **retune**: for each round, a fresh copy holding the same rows runs cold: every theme tuned.
+  ``--retunes N`` runs it for the first N rounds only (a cold goemotions run takes about 40
+  minutes); with 0 the ratio's cold run is the reuse arm's own, less its encoder stage.
 
 The round's time is given against the cold runs' (median of each), and each round's test
 figures beside the retune's on the same rows: macro precision, and per theme with at least 30
@@ -141,7 +143,9 @@ def held_out(data_dir: Path, rows: int, rounds: int, seed: int) -> tuple[pd.Data
     return rest, [train.iloc[pick[r * rows : (r + 1) * rows]] for r in range(rounds)]
 
 
-def run(tmp: Path, dataset: str, rows: int, rounds: int, seed: int, log: dict, save) -> None:
+def run(
+    tmp: Path, dataset: str, rows: int, rounds: int, seed: int, log: dict, save, retunes: int | None = None
+) -> None:
     data_dir = DATASETS[dataset]
     base, batches = held_out(data_dir, rows, rounds, seed)
     if "reuse" not in log:
@@ -160,7 +164,7 @@ def run(tmp: Path, dataset: str, rows: int, rounds: int, seed: int, log: dict, s
         log["reuse"] = steps
         save()
     log.setdefault("retune", [])
-    for r in range(len(log["retune"]) + 1, rounds + 1):
+    for r in range(len(log["retune"]) + 1, (rounds if retunes is None else retunes) + 1):
         train = pd.concat([base, *batches[:r]])
         repo = copy(tmp / f"retune-{r}", data_dir, train)
         step = {"round": r, **timed(repo)}
@@ -176,13 +180,19 @@ def run(tmp: Path, dataset: str, rows: int, rounds: int, seed: int, log: dict, s
 def summary(log: dict) -> dict:
     rounds = [s for s in log["reuse"] if s["round"] > 0]
     colds = [s["seconds"] for s in log["retune"]]  # not the reuse arm's first run: it fetched the encoder
+    baseline = "the retune arm's cold runs"
+    if not colds:  # --retunes 0: the reuse arm's own cold run, less its one-time encoder build
+        first = log["reuse"][0]
+        colds = [first["seconds"] - first["stages"].get("encoder", 0.0)]
+        baseline = "the reuse arm's cold run less its encoder stage (no retune arm)"
     out = {
         "round_seconds": [s["seconds"] for s in rounds],
         "cold_seconds": colds,
+        "cold_baseline": baseline,
         "ratio": statistics.median(s["seconds"] for s in rounds) / statistics.median(colds),
         "rounds": [],
     }
-    for step, full in zip(rounds, log["retune"], strict=True):
+    for step, full in zip(rounds, log["retune"], strict=False):  # rounds past --retunes: no retune
         worst, worst_paired, matched = [], [], []
         pairs = full.get("paired", {})
         for theme, f in full["test"]["themes"].items():
@@ -225,6 +235,12 @@ def markdown(dataset: str, rows: int, log: dict, s: dict) -> str:
         ]
         for r in s["rounds"]
     ]
+    for step in log["reuse"][len(s["rounds"]) + 1 :]:  # rounds past --retunes
+        m = step["test"]["macro"]
+        reuse = f"{m['precision']:.3f} / {m['recall']:.3f}"
+        table.append(
+            [step["round"], f"{step['seconds']:.1f}", "-", reuse, *["-"] * 5, ", ".join(step["retuned"]) or "none"]
+        )
     head = [
         "round",
         "reuse s",
@@ -240,12 +256,14 @@ def markdown(dataset: str, rows: int, log: dict, s: dict) -> str:
     stages = log["reuse"][-1]["stages"]
     slow = sorted(stages, key=lambda k: -stages[k])[:10]
     return (
-        f"### {dataset}: {len(s['rounds'])} labelling rounds of {rows} rows, reuse against a full retune\n\n"
-        f"Command: `python -m bench.label_round --dataset {dataset} --rows {rows} --rounds {len(s['rounds'])}`; "
+        f"### {dataset}: {len(s['round_seconds'])} labelling rounds of {rows} rows, reuse against a full retune\n\n"
+        f"Command: `python -m bench.label_round --dataset {dataset} --rows {rows} --rounds {len(s['round_seconds'])}"
+        + ("" if len(s["rounds"]) == len(s["round_seconds"]) else f" --retunes {len(s['rounds'])}")
+        + f"`; "
         f"commit {log['commit']}.\n\n"
         f"Cold run of the first {len(log['reuse'][0]['test']['themes'])}-theme copy: "
         f"{log['reuse'][0]['seconds']:.1f} s. Round / cold (medians): **{s['ratio']:.2f}** "
-        f"(rounds {', '.join(f'{x:.1f}' for x in s['round_seconds'])} s; the retune arm's colds "
+        f"(rounds {', '.join(f'{x:.1f}' for x in s['round_seconds'])} s; cold: {s['cold_baseline']}, "
         f"{', '.join(f'{x:.1f}' for x in s['cold_seconds'])} s).\n\n"
         + tabulate(table, head, tablefmt="github")
         + "\n\n`worst theme Δ/sd`: the lowest (reuse - retune) test precision over themes with >= 30 test "
@@ -264,6 +282,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, default=None, help="keep the copies here; an interrupted run resumes")
+    parser.add_argument(
+        "--retunes", type=int, default=None, help="retune only the first N rounds (default: all; 0: time only)"
+    )
     args = parser.parse_args(argv)
     os.environ.pop("PYTHONPATH", None)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
@@ -272,7 +293,7 @@ def main(argv: list[str]) -> None:
         work.mkdir(parents=True, exist_ok=True)
         log_path = work / f"{args.dataset}.log.json"
         log = json.loads(log_path.read_text()) if log_path.exists() else {"commit": commit.strip()}
-        run(work, args.dataset, args.rows, args.rounds, args.seed, log, lambda: write_json(log_path, log))
+        run(work, args.dataset, args.rows, args.rounds, args.seed, log, lambda: write_json(log_path, log), args.retunes)
     s = summary(log)
     write_json(OUT / f"{args.dataset}.json", {"dataset": args.dataset, "rows": args.rows, **s, "log": log})
     md = markdown(args.dataset, args.rows, log, s)
