@@ -19,6 +19,7 @@ import pandas as pd
 from themetag.atomic import read_json, write_json, write_with
 from themetag.errors import InputError, run_cli
 from themetag.modelling.candidates import candidates, costly_families, family_conf
+from themetag.modelling.ranking import rank
 from themetag.pipeline import paths
 from themetag.pipeline.artifacts import load_folds
 from themetag.pipeline.params import load_params
@@ -26,7 +27,7 @@ from themetag.tagging.pickles import save_pickle
 from themetag.tuning.plan import plan_body
 from themetag.tuning.processes import run_unordered
 from themetag.tuning.record import SETTING, applies
-from themetag.tuning.reuse import REFIT, TUNE, before_refit, refit_check, refit_theme
+from themetag.tuning.reuse import REFIT, TUNE, before_refit, contenders, refit_check, refit_theme
 from themetag.tuning.studies import theme_setups
 
 
@@ -43,7 +44,8 @@ def main() -> None:
     rows, min_recall = len(labels), float(tuning["early_stop"]["min_recall"])
     entries = record["themes"] if ok else {}
     out: dict[str, dict] = {}
-    refit: dict[str, list[str]] = {}  # space -> themes to refit
+    costly = set(costly_families(params))
+    refit: dict[str, list[tuple[str, dict]]] = {}  # space -> (theme, setting): each theme's and its challengers'
     for theme in themes:
         positives = int(labels[theme].sum())
         entry = entries.get(theme)
@@ -52,32 +54,44 @@ def main() -> None:
         if entry:
             out[theme].update(candidate=entry["candidate"], record_value=entry["value"])
         if not reason:
-            refit.setdefault(entry["space"], []).append(theme)
-    start, oof, models = time.perf_counter(), {}, {}
+            for setting in [entry, *contenders(entry, costly, settings)]:
+                refit.setdefault(setting["space"], []).append((theme, setting))
+    start, results = time.perf_counter(), {}
     if refit:
         from themetag.features.spaces import load_fold_matrices
 
-        costly = set(costly_families(params))
-        for space, names in refit.items():
+        for space, pairs in refit.items():
             tasks = []
             # the slowest refits start first, and take the cores the others leave as they finish
-            for t in sorted(names, key=lambda t: entries[t]["family"] not in costly):
-                e = entries[t]
+            for t, e in sorted(pairs, key=lambda p: p[1]["family"] not in costly):
                 fam = family_conf(params, e["family"], space)
-                tasks.append((t, fam, e["params"], labels[t].to_numpy(dtype=int), int(e["seed"]), tuning))
+                y = labels[t].to_numpy(dtype=int)
+                tasks.append((t, fam, e["params"], y, int(e["seed"]), tuning, e["candidate"]))
             for res in run_unordered(refit_theme, tasks, load_fold_matrices(params, space), tuning["n_jobs"]):
-                t, e = res["theme"], entries[res["theme"]]
-                bound, fell = refit_check(e, res["value"], out[t]["positives"], min_recall, settings)
-                out[t].update(
-                    value=res["value"],
-                    average_precision=res["average_precision"],
-                    bound=round(bound, 6),
-                )
-                if fell:
-                    out[t].update(action=TUNE, why=fell)
-                else:
-                    oof[t] = res["oof"]
-                    models[t] = {**{k: e[k] for k in SETTING}, "models": res["models"]}
+                results.setdefault(res["theme"], {})[res["candidate"]] = res
+    oof, models = {}, {}
+    for t in (t for t in themes if t in results):
+        e = entries[t]
+        refits = {s["candidate"]: s for s in [e, *contenders(e, costly, settings)]}  # the record first: it wins ties
+        figures = {
+            n: {"objective": results[t][n]["value"], "average_precision": results[t][n]["average_precision"]}
+            for n in refits
+        }
+        best = max(refits, key=lambda n, f=figures: rank(f[n], params["select"]["criterion"]))
+        res, chosen = results[t][best], refits[best]
+        bound, fell = refit_check(e, res["value"], out[t]["positives"], min_recall, settings)
+        out[t].update(
+            value=res["value"],
+            average_precision=res["average_precision"],
+            bound=round(bound, 6),
+            setting={k: chosen[k] for k in ("candidate", *SETTING)},
+            refits=figures,
+        )
+        if fell:
+            out[t].update(action=TUNE, why=fell)
+        else:
+            oof[t] = res["oof"]
+            models[t] = {**{k: chosen[k] for k in SETTING}, "models": res["models"]}
     kept = [t for t in themes if out[t]["action"] == REFIT]
     summary = {
         "record": checked.get("path"),

@@ -21,10 +21,11 @@ from sklearn.metrics import average_precision_score
 from themetag.atomic import read_json, write_json, write_with
 from themetag.errors import InputError, run_cli
 from themetag.modelling.candidates import candidates
+from themetag.modelling.ranking import rank
 from themetag.pipeline import paths
 from themetag.pipeline.artifacts import load_folds
 from themetag.pipeline.params import load_params
-from themetag.tuning.record import config_digest, sealed, theme_entry
+from themetag.tuning.record import challenger, config_digest, promote, sealed, theme_entry
 
 REPORTED = (
     "best_value",
@@ -38,13 +39,9 @@ REPORTED = (
 )
 
 
-def rank(candidate: dict, criterion: str) -> tuple[float, ...]:
-    """Sort key of one candidate's result for a theme: higher is better."""
-    if criterion == "objective":
-        return (candidate["objective"], candidate["average_precision"])
-    if criterion == "average_precision":
-        return (candidate["average_precision"],)
-    raise ValueError(f"select.criterion={criterion!r}; use objective or average_precision")
+def picked(result: dict) -> dict:
+    """A tune stage's winning setting for a theme, as the record keeps it."""
+    return {"params": result["best_params"], "seed": result["seed"]}
 
 
 def next_tuning_record(themes: dict[str, dict]) -> dict:
@@ -101,18 +98,21 @@ def main() -> None:
     }
     for theme in themes:
         y = labels[theme].to_numpy(dtype=int)
-        if theme in kept:
+        if theme in kept:  # the recorded setting, or the challenger that refitted best
             entry, got = record["themes"][theme], reuse[theme]
-            figures = {"objective": got["value"], "average_precision": got["average_precision"]}
+            chosen = got["setting"]
             selection[theme] = {
-                **{k: entry[k] for k in ("candidate", "family", "space", "params", "seed")},
+                **{k: chosen[k] for k in ("candidate", "family", "space", "params", "seed")},
                 "criterion": criterion,
-                "candidates": {entry["candidate"]: figures},
+                "candidates": got["refits"],
                 "refitted": True,
             }
             selected_oof[theme] = refit_oof[theme]
-            report["themes"][theme] = {entry["candidate"]: {"best_value": got["value"], "stop_reason": "refit"}}
-            next_record[theme] = entry
+            report["themes"][theme] = {
+                name: {"best_value": f["objective"], "stop_reason": "refit"} for name, f in got["refits"].items()
+            }
+            same = chosen["candidate"] == entry["candidate"]
+            next_record[theme] = entry if same else promote(entry, chosen["candidate"])
             continue
         ran = [c for c in tuned if theme in summaries[c.name]]  # a costly candidate skips settled themes
         if not ran:
@@ -135,8 +135,26 @@ def main() -> None:
             "candidates": scored,
         }
         selected_oof[theme] = oofs[best.name][theme]
+        runners = sorted(  # the cheap runners-up, best first, refitted beside the winner in the next rounds
+            (c for c in ran if c is not best and not c.costly),
+            key=lambda c, s=scored: rank(s[c.name], criterion),
+            reverse=True,
+        )[: int(params["reuse"]["challengers"])]
+        challengers = [
+            challenger(
+                {"candidate": c.name, "family": c.family, "space": c.space, **picked(summaries[c.name][theme])},
+                summaries[c.name][theme]["best_value"],
+                scored[c.name]["average_precision"],
+            )
+            for c in runners
+        ]
         next_record[theme] = theme_entry(
-            selection[theme], result["best_value"], scored[best.name]["average_precision"], len(y), int(y.sum())
+            selection[theme],
+            result["best_value"],
+            scored[best.name]["average_precision"],
+            len(y),
+            int(y.sum()),
+            challengers,
         )
         report["themes"][theme] = {c.name: {k: summaries[c.name][theme][k] for k in REPORTED} for c in ran}
         for name, why in ((n, r[theme]) for n, r in raced.items() if theme in r):  # stopped after the screen

@@ -179,7 +179,9 @@ def test_labelling_rounds_refit_rerun_no_tuning_and_a_fresh_clone_reproduces_the
     assert {r["action"] for r in summary["themes"].values()} == {"refit"}, summary
     ran, summary = round_(extra.iloc[40:80], "round-2")
     assert "reuse" in ran and "thresholds" in ran and "train_final" in ran
-    assert not [s for s in ran if s.startswith(("tune", "screen")) or s == "encoder"], ran
+    # the encoder stage reads the record for its encoder, so it reruns (building nothing) when a
+    # runner-up took a theme in the round before and the record changed
+    assert not [s for s in ran if s.startswith(("tune", "screen"))], ran
     new = pd.DataFrame(
         {
             "Processed Text": [
@@ -205,3 +207,44 @@ def test_labelling_rounds_refit_rerun_no_tuning_and_a_fresh_clone_reproduces_the
         assert (clone / rel).read_bytes() == (repo.path / rel).read_bytes(), rel
     scores = [pd.read_csv(p / "artifacts/selected_oof.csv").to_numpy() for p in (repo.path, clone)]
     assert np.array_equal(*scores)
+
+
+def test_a_runner_up_that_refits_better_takes_the_theme_and_the_next_record_keeps_it(project):
+    """As rows grow another candidate can overtake the one tuned on fewer: a round refits each
+    theme's runners-up (reuse.challengers) beside its setting and keeps whichever ranks first."""
+    from themetag.tuning.record import promote, sealed
+
+    before = json.loads((project / "artifacts/selection.json").read_text())
+    before_oof = pd.read_csv(project / "artifacts/selected_oof.csv")
+    keep(load_params(resolve=False))
+    path = project / "data/tuning_record.json"
+    record = json.loads(path.read_text())
+    theme, entry = next(
+        (t, e)
+        for t, e in record["themes"].items()
+        if e["challengers"]
+        and (e["value"], e["average_precision"])
+        > (e["challengers"][0]["value"], e["challengers"][0]["average_precision"])
+    )
+    winner, runner_up = entry["candidate"], entry["challengers"][0]["candidate"]
+    # a record whose setting is the runner-up: the winner is now its challenger
+    record["themes"][theme] = promote(entry, runner_up)
+    path.write_text(json.dumps(sealed(record)))
+    expand_labels.main()
+    reuse.main()
+    got = json.loads((project / "artifacts/reuse/summary.json").read_text())["themes"][theme]
+    assert got["action"] == "refit" and got["candidate"] == runner_up and got["setting"]["candidate"] == winner
+    assert set(got["refits"]) == {winner, runner_up}
+    select.main()
+    after = json.loads((project / "artifacts/selection.json").read_text())
+    assert (after[theme]["candidate"], after[theme]["params"]) == (winner, before[theme]["params"])
+    assert pd.read_csv(project / "artifacts/selected_oof.csv")[theme].equals(before_oof[theme])
+    kept = json.loads((project / "artifacts/tuning_record.json").read_text())["themes"][theme]
+    assert kept["candidate"] == winner and kept["challengers"][0]["candidate"] == runner_up
+    assert (kept["rows"], kept["positives"]) == (entry["rows"], entry["positives"])  # the growth rule still runs
+
+    record["themes"][theme]["challengers"] = [{"candidate": winner}]
+    path.write_text(json.dumps(sealed(record)))
+    with pytest.raises(InputError) as err:
+        expand_labels.main()
+    assert "malformed challengers" in one_line(err) and "keep-tuning" in one_line(err)

@@ -31,6 +31,7 @@ def reuse_section(summary: dict | None) -> list[str]:
             t,
             r["action"],
             r.get("candidate", "-"),
+            (r.get("setting") or {}).get("candidate", "-"),
             r.get("record_value"),
             r.get("value"),
             r.get("bound"),
@@ -38,12 +39,23 @@ def reuse_section(summary: dict | None) -> list[str]:
         ]
         for t, r in themes.items()
     ]
-    head = ["theme", "action", "recorded candidate", "record figure", "refit figure", "drop bound", "why tuned again"]
+    head = [
+        "theme",
+        "action",
+        "recorded candidate",
+        "refitted best",
+        "record figure",
+        "refit figure",
+        "drop bound",
+        "why tuned again",
+    ]
     lines += [tabulate(rows, head, tablefmt="github", floatfmt=".3f", missingval="-"), ""]
     lines += [
         "Figures: the tuning objective out of fold (precision at the early-stop recall). A refitted theme is tuned "
         "again when its figure falls below the record's by more than the drop bound (`reuse.drop_sd` standard "
-        "errors), or when the rows or its positives grew by more than `reuse.max_growth` since it was tuned.",
+        "errors), or when the rows or its positives grew by more than `reuse.max_growth` since it was tuned. "
+        "`refitted best`: the recorded candidate or one of its runners-up (`reuse.challengers`), refitted on the "
+        "same folds, whichever ranked first out of fold (`select.criterion`); the next record keeps it.",
         "",
     ]
     if summary.get("dropped"):

@@ -29,6 +29,8 @@ RUNTIME_TUNING = ("n_jobs", "storage", "heartbeat", "timeout")
 # what fits a theme's models: train_final takes the reuse stage's fold models when its selection is this
 SETTING = ("family", "space", "params", "seed")
 THEME_KEYS = ("candidate", "family", "space", "params", "seed", "value", "average_precision", "rows", "positives")
+# a theme's runners-up when it was tuned (``reuse.challengers``), refitted beside its winner in a round
+CHALLENGER_KEYS = ("candidate", "family", "space", "params", "seed", "value", "average_precision")
 FIX = "restore it with `git checkout -- {path}`, rewrite it with `themetag keep-tuning` after a run, or delete it to tune every theme"
 
 
@@ -78,6 +80,11 @@ def read_record(path: str | Path | None) -> dict | None:
         missing = [k for k in THEME_KEYS if not isinstance(entry, dict) or k not in entry]
         if missing:
             raise InputError(f"{path}: theme {theme!r} lacks {', '.join(missing)}; {fix}")
+        challengers = entry.get("challengers", [])  # records from before challengers have none
+        if not isinstance(challengers, list) or any(
+            not isinstance(c, dict) or any(k not in c for k in CHALLENGER_KEYS) for c in challengers
+        ):
+            raise InputError(f"{path}: theme {theme!r} has a malformed challengers list; {fix}")
     return body
 
 
@@ -102,8 +109,21 @@ def recorded_encoder(params: dict, checked: str | Path = "artifacts/record.json"
     return record.get("encoder") if ok else None
 
 
-def theme_entry(sel: dict, value: float, ap: float, rows: int, positives: int) -> dict[str, Any]:
-    """One theme's record entry from its selection (``artifacts/selection.json``)."""
+def theme_entry(
+    sel: dict, value: float, ap: float, rows: int, positives: int, challengers: list[dict] | None = None
+) -> dict[str, Any]:
+    """One theme's record entry from its selection (``artifacts/selection.json``), with its
+    runners-up (``challenger``) best first."""
+    return {
+        **challenger(sel, value, ap),
+        "rows": int(rows),
+        "positives": int(positives),
+        "challengers": challengers or [],
+    }
+
+
+def challenger(sel: dict, value: float, ap: float) -> dict[str, Any]:
+    """A candidate's setting and the out-of-fold figures it reached."""
     return {
         "candidate": sel["candidate"],
         "family": sel["family"],
@@ -112,6 +132,14 @@ def theme_entry(sel: dict, value: float, ap: float, rows: int, positives: int) -
         "seed": sel["seed"],
         "value": round(float(value), 9),
         "average_precision": round(float(ap), 9),
-        "rows": int(rows),
-        "positives": int(positives),
     }
+
+
+def promote(entry: dict, name: str) -> dict:
+    """``entry`` with its challenger ``name`` as the theme's setting (it refitted best in a round)
+    and the former setting first among the challengers. The rows and positives stay those the
+    theme was tuned on, so the growth rule still retunes it in time."""
+    new = next(c for c in entry["challengers"] if c["candidate"] == name)
+    former = {k: entry[k] for k in CHALLENGER_KEYS}
+    rest = [c for c in entry["challengers"] if c["candidate"] != name]
+    return {**entry, **{k: new[k] for k in CHALLENGER_KEYS}, "challengers": [former, *rest]}

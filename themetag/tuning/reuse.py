@@ -59,6 +59,13 @@ def before_refit(entry: dict | None, theme: str, rows: int, positives: int, sett
     return None
 
 
+def contenders(entry: dict, costly: set[str], settings: dict) -> list[dict]:
+    """The recorded runners-up refitted beside the theme's setting (``reuse.challengers``, cheap
+    families only: a forest's refit costs as much as the rest of a round)."""
+    cheap = [c for c in entry.get("challengers", []) if c["family"] not in costly]
+    return cheap[: int(settings.get("challengers", 0))]
+
+
 def drop_bound(recorded: float, now: float, positives: int, min_recall: float, sd: float) -> float:
     """How far a refitted precision may fall below the recorded one before the theme is tuned
     again: ``sd`` standard errors of their difference, each a precision on the rows the rule tags
@@ -91,7 +98,15 @@ def after_refit(entry: dict, value: float, positives: int, min_recall: float, se
 
 
 def refit_theme(
-    theme: str, family_conf: dict, best: dict[str, Any], y: np.ndarray, seed: int, tuning: dict, *, mats: FoldMatrices
+    theme: str,
+    family_conf: dict,
+    best: dict[str, Any],
+    y: np.ndarray,
+    seed: int,
+    tuning: dict,
+    candidate: str = "",
+    *,
+    mats: FoldMatrices,
 ) -> dict[str, Any]:
     """The recorded setting's out-of-fold scores on the current folds, its figures, and its fold
     models: with ``final.model: bag`` they are the models that tag, so train_final need not fit
@@ -105,6 +120,7 @@ def refit_theme(
     ap = float(average_precision_score(y, oof)) if y.any() else math.nan
     return {
         "theme": theme,
+        "candidate": candidate,
         "oof": oof,
         "value": float(value),
         "average_precision": ap,
