@@ -7,10 +7,11 @@ the recall once that precision is 1.0), ties broken by out-of-fold average preci
 folds, so they compare fairly across families and spaces. It never reads threshold parameters,
 so a threshold change cannot change the models.
 
-A theme the ``reuse`` stage refitted from the tuning record keeps its recorded candidate and
-setting, with the refit's out-of-fold scores. The stage also writes the next tuning record,
-``artifacts/tuning_record.json`` (``themetag/tuning/record.py``): the refitted themes' entries as
-they were, the tuned themes' new winners.
+A theme the ``reuse`` stage refitted from the tuning record keeps the setting that refitted best
+(its recorded one, or the recorded runner-up on another space), with that refit's out-of-fold
+scores. The stage also writes the next tuning record, ``artifacts/tuning_record.json``
+(``themetag/tuning/record.py``): the refitted themes' entries as they were (or with the runner-up
+promoted), the tuned themes' new winners, each with its best cheap candidate on another space.
 """
 
 from __future__ import annotations
@@ -135,11 +136,11 @@ def main() -> None:
             "candidates": scored,
         }
         selected_oof[theme] = oofs[best.name][theme]
-        runners = sorted(  # the cheap runners-up, best first, refitted beside the winner in the next rounds
-            (c for c in ran if c is not best and not c.costly),
-            key=lambda c, s=scored: rank(s[c.name], criterion),
-            reverse=True,
-        )[: int(params["reuse"]["challengers"])]
+        runners = []  # refitted beside the winner in the next rounds: per other space, its best cheap candidate
+        for c in sorted(ran, key=lambda c, s=scored: rank(s[c.name], criterion), reverse=True):
+            if c.space != best.space and not c.costly and all(c.space != r.space for r in runners):
+                runners.append(c)
+        runners = runners[: int(params["reuse"]["challengers"])]
         challengers = [
             challenger(
                 {"candidate": c.name, "family": c.family, "space": c.space, **picked(summaries[c.name][theme])},
