@@ -210,12 +210,22 @@ def test_labelling_rounds_refit_rerun_no_tuning_and_a_fresh_clone_reproduces_the
 
 
 def test_a_runner_up_that_refits_better_takes_the_theme_and_the_next_record_keeps_it(project):
-    """As rows grow another candidate can overtake the one tuned on fewer: a round refits each
-    theme's runners-up (reuse.challengers) beside its setting and keeps whichever ranks first."""
+    """As rows grow another candidate can overtake the one tuned on fewer: with reuse.challengers,
+    a round refits each theme's runner-up on another space beside its setting and keeps whichever
+    ranks first."""
     from themetag.tuning.record import promote, sealed
 
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert params["reuse"]["challengers"] == 0  # off by default: no runner-up is recorded
+    select.main()
+    assert not any(
+        e["challengers"] for e in json.loads((project / "artifacts/tuning_record.json").read_text())["themes"].values()
+    )
+    params["reuse"]["challengers"] = 1
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     before = json.loads((project / "artifacts/selection.json").read_text())
     before_oof = pd.read_csv(project / "artifacts/selected_oof.csv")
+    select.main()  # the tuned run's record, now with each theme's runner-up
     keep(load_params(resolve=False))
     path = project / "data/tuning_record.json"
     record = json.loads(path.read_text())
