@@ -1,7 +1,8 @@
 """Stage reuse: refit what the tuning record kept, and plan what is left to tune.
 
-Per theme (``themetag/tuning/reuse.py`` says when and why): refit the recorded setting and its
-runner-up on another space on the current folds and keep the better, or leave the theme to tuning. Writes ``artifacts/reuse/``: ``summary.json`` (per
+Per theme (``themetag/tuning/reuse.py`` says when and why): refit the recorded setting on the
+current folds (with ``reuse.challengers``, its runner-up on another space too, keeping the better),
+or leave the theme to tuning. Writes ``artifacts/reuse/``: ``summary.json`` (per
 theme: refit or tune, and why), ``oof.csv`` (the refitted themes' out-of-fold scores) and
 ``plan/<candidate>.json`` (the studies each tune stage runs, ``themetag/tuning/plan.py``) and
 ``models.joblib`` (the refits' fold models, with the setting they were fitted with: train_final's

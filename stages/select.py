@@ -8,10 +8,10 @@ folds, so they compare fairly across families and spaces. It never reads thresho
 so a threshold change cannot change the models.
 
 A theme the ``reuse`` stage refitted from the tuning record keeps the setting that refitted best
-(its recorded one, or the recorded runner-up on another space), with that refit's out-of-fold
-scores. The stage also writes the next tuning record, ``artifacts/tuning_record.json``
+(its recorded one, or with ``reuse.challengers`` its runner-up on another space), with that
+refit's out-of-fold scores. The stage also writes the next tuning record, ``artifacts/tuning_record.json``
 (``themetag/tuning/record.py``): the refitted themes' entries as they were (or with the runner-up
-promoted), the tuned themes' new winners, each with its best cheap candidate on another space.
+promoted), the tuned themes' new winners, each with ``reuse.challengers`` runners-up.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Tune rarely, refit often: per theme, refit the recorded setting or tune again, and why.
 
 With a tuning record (``themetag/tuning/record.py``) that applies, each theme's recorded
-candidate and hyper-parameters are refitted on the current folds, with its recorded runner-up on
-another space (``reuse.challengers``), and the better one's out-of-fold scores go to ``select``
-and the thresholds as a tuned winner's would. A theme is tuned again when:
+candidate and hyper-parameters are refitted on the current folds (and, with ``reuse.challengers``,
+its recorded runner-up on another space: the better one is kept), and its out-of-fold scores go
+to ``select`` and the thresholds as a tuned winner's would. A theme is tuned again when:
 
 * it is **new** (not in the record);
 * the rows, or the theme's positives, **grew** by more than ``reuse.max_growth`` (a share) since
