@@ -62,12 +62,21 @@ def copy(path: Path, data_dir: Path, train: pd.DataFrame) -> DvcRepo:
     return repo
 
 
+def resamples(rows: int, n: int = 1000, seed: int = 0) -> np.ndarray:
+    """``n`` bootstrap resamples of ``rows`` test rows, as row indices (n x rows)."""
+    return np.random.default_rng(seed).integers(0, rows, size=(n, rows))
+
+
+def resampled_precision(y: np.ndarray, tagged: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Precision in each resample of ``idx``; NaN where it tags nothing."""
+    tp, t = (y[idx] & tagged[idx]).sum(1), tagged[idx].sum(1)
+    return np.where(t > 0, tp / np.maximum(t, 1), np.nan)
+
+
 def bootstrap_sd(y: np.ndarray, tagged: np.ndarray, n: int = 1000, seed: int = 0) -> float:
     """The sd of precision over bootstrap resamples of the test rows (resamples tagging nothing left out)."""
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(y), size=(n, len(y)))
-    tp, t = (y[idx] & tagged[idx]).sum(1), tagged[idx].sum(1)
-    return float(np.std(tp[t > 0] / t[t > 0]))
+    p = resampled_precision(y, tagged, resamples(len(y), n, seed))
+    return float(np.std(p[~np.isnan(p)]))
 
 
 def test_figures(repo: DvcRepo) -> dict:
@@ -108,24 +117,20 @@ def paired(reuse: Path, retune: Path, labels: Path, figures: tuple[dict, dict], 
     arm's top rows taken until they hold the retune's true positives: the difference apart
     from where each arm's threshold landed on the precision-recall curve."""
     a, b, y_all = pd.read_csv(reuse), pd.read_csv(retune), pd.read_csv(labels, keep_default_na=False)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(y_all), size=(n, len(y_all)))
+    idx = resamples(len(y_all), n, seed)  # the same resamples for both arms
     out = {}
     for theme, fb in figures[1]["themes"].items():
         y = y_all[theme].to_numpy(dtype=bool)
         ta = a[theme].to_numpy() >= figures[0]["themes"][theme]["threshold"]
         tb = b[theme].to_numpy() >= fb["threshold"]
-        diffs = []
-        for rows in idx:
-            na, nb = ta[rows].sum(), tb[rows].sum()
-            if na and nb:
-                diffs.append((y[rows] & ta[rows]).sum() / na - (y[rows] & tb[rows]).sum() / nb)
+        diffs = resampled_precision(y, ta, idx) - resampled_precision(y, tb, idx)
+        diffs = diffs[~np.isnan(diffs)]  # resamples where either arm tags nothing
         need = int((y & tb).sum())
         matched = None
         if need:
             got = precision_at(a[theme].to_numpy(), y, need)
             matched = None if got is None else float(got - precision_at(b[theme].to_numpy(), y, need))
-        out[theme] = {"paired_sd": float(np.std(diffs)) if diffs else None, "matched": matched}
+        out[theme] = {"paired_sd": float(np.std(diffs)) if len(diffs) else None, "matched": matched}
     return out
 
 
