@@ -20,7 +20,6 @@ import pandas as pd
 from themetag.atomic import read_json, write_json, write_with
 from themetag.errors import InputError, run_cli
 from themetag.modelling.candidates import candidates, costly_families, family_conf
-from themetag.modelling.ranking import rank
 from themetag.pipeline import paths
 from themetag.pipeline.artifacts import load_folds
 from themetag.pipeline.params import load_params
@@ -28,7 +27,7 @@ from themetag.tagging.pickles import save_pickle
 from themetag.tuning.plan import plan_body
 from themetag.tuning.processes import run_unordered
 from themetag.tuning.record import SETTING, applies
-from themetag.tuning.reuse import REFIT, TUNE, before_refit, contenders, refit_check, refit_theme
+from themetag.tuning.reuse import REFIT, TUNE, before_refit, contenders, refit_check, refit_theme, switch
 from themetag.tuning.studies import theme_setups
 
 
@@ -73,12 +72,15 @@ def main() -> None:
     oof, models = {}, {}
     for t in (t for t in themes if t in results):
         e = entries[t]
-        refits = {s["candidate"]: s for s in [e, *contenders(e, costly, settings)]}  # the record first: it wins ties
+        refits = {s["candidate"]: s for s in [e, *contenders(e, costly, settings)]}
         figures = {
             n: {"objective": results[t][n]["value"], "average_precision": results[t][n]["average_precision"]}
             for n in refits
         }
-        best = max(refits, key=lambda n, f=figures: rank(f[n], params["select"]["criterion"]))
+        y = labels[t].to_numpy(dtype=int)
+        evidence = {n: {"figures": figures[n], "oof": results[t][n]["oof"]} for n in refits}
+        criterion, margin = params["select"]["criterion"], float(settings.get("switch_sd", 0.0))
+        best, switched = switch(e["candidate"], evidence, y, criterion, min_recall, margin)
         res, chosen = results[t][best], refits[best]
         bound, fell = refit_check(e, res["value"], out[t]["positives"], min_recall, settings)
         out[t].update(
@@ -88,6 +90,8 @@ def main() -> None:
             setting={k: chosen[k] for k in ("candidate", *SETTING)},
             refits=figures,
         )
+        if switched:
+            out[t]["switch"] = switched
         if fell:
             out[t].update(action=TUNE, why=fell)
         else:

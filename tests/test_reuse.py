@@ -14,7 +14,7 @@ from themetag.errors import InputError
 from themetag.labelling.keep_tuning import keep
 from themetag.pipeline.params import load_params
 from themetag.tuning.record import applies, read_record
-from themetag.tuning.reuse import after_refit, before_refit
+from themetag.tuning.reuse import after_refit, before_refit, paired_sd, switch
 
 SETTINGS = {"max_growth": 0.5, "drop_sd": 2.0, "retune": []}
 
@@ -216,12 +216,16 @@ def test_a_runner_up_that_refits_better_takes_the_theme_and_the_next_record_keep
     from themetag.tuning.record import promote, sealed
 
     params = yaml.safe_load((project / "params.yaml").read_text())
-    assert params["reuse"]["challengers"] == 0  # off by default: no runner-up is recorded
+    assert params["reuse"]["challengers"] == 0 and params["reuse"]["switch_sd"] > 0  # the defaults
+    params["reuse"]["challengers"] = 0
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     select.main()
     assert not any(
         e["challengers"] for e in json.loads((project / "artifacts/tuning_record.json").read_text())["themes"].values()
     )
-    params["reuse"]["challengers"] = 1
+    # the winner led its runner-up by a tuned margin, perhaps within the noise: with no switch
+    # margin, whichever refits better takes the theme (test_switch covers the margin)
+    params["reuse"].update(challengers=1, switch_sd=0.0)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     before = json.loads((project / "artifacts/selection.json").read_text())
     before_oof = pd.read_csv(project / "artifacts/selected_oof.csv")
@@ -258,3 +262,42 @@ def test_a_runner_up_that_refits_better_takes_the_theme_and_the_next_record_keep
     with pytest.raises(InputError) as err:
         expand_labels.main()
     assert "malformed challengers" in one_line(err) and "keep-tuning" in one_line(err)
+
+
+def test_a_runner_up_takes_the_theme_only_by_a_margin_beyond_the_noise_of_the_difference():
+    """A near-tie keeps the recorded setting (nothing downstream reruns for noise); a clear lead,
+    in sds of the paired bootstrap difference, switches; the record wins an exact tie."""
+    rng = np.random.default_rng(0)
+    y = (rng.random(2000) < 0.2).astype(int)
+    base = y + rng.normal(0, 0.7, len(y))
+    near = base + rng.normal(0, 0.02, len(y))  # the same ranking but for a little noise
+    clear = y + rng.normal(0, 0.35, len(y))  # separates the classes far better
+    fig = {"objective": 0.0, "average_precision": 0.0}
+
+    def refits(other, lead):
+        return {
+            "rec": {"figures": fig, "oof": base},
+            "run": {"figures": {**fig, "objective": lead}, "oof": other},
+        }
+
+    sd = paired_sd(y, base, near, "objective", 0.5)
+    assert 0 < sd < 0.05
+    kept, why = switch("rec", refits(near, 0.5 * sd), y, "objective", 0.5, 2.0)
+    assert kept == "rec" and why["runner_up"] == "run" and not why["switched"] and why["sd"] == round(sd, 6)
+    near_tie = why
+    assert switch("rec", refits(near, 0.5 * sd), y, "objective", 0.5, 0.0)[0] == "run"
+    assert switch("rec", refits(near, 0.0), y, "objective", 0.5, 0.0) == ("rec", None)  # a tie: the record
+    lead = paired_sd(y, base, clear, "objective", 0.5) * 3
+    kept, why = switch("rec", refits(clear, lead), y, "objective", 0.5, 2.0)
+    assert kept == "run" and why["switched"]
+    # the average-precision criterion measures its own figure's noise
+    ap = {
+        "rec": {"figures": {"average_precision": 0.5}, "oof": base},
+        "run": {"figures": {"average_precision": 0.9}, "oof": clear},
+    }
+    assert switch("rec", ap, y, "average_precision", 0.5, 2.0)[1]["figure"] == "average_precision"
+    from themetag.reporting.reuse_note import reuse_section
+
+    theme = {"action": "refit", "why": None, "candidate": "rec", "setting": {"candidate": "rec"}, "switch": near_tie}
+    page = "\n".join(reuse_section({"applied": True, "record": "r.json", "themes": {"t": theme}}))
+    assert "runner-up's lead" in page and "run +0.00" in page and "(0.5 sd): kept the record" in page

@@ -50,6 +50,7 @@ RANGES: dict[str, tuple[tuple, bool]] = {
     "encoder_probe.min_gain": (SHARE, False),
     "reuse.max_growth": (NON_NEGATIVE, False),
     "reuse.drop_sd": (NON_NEGATIVE, False),
+    "reuse.switch_sd": (NON_NEGATIVE, False),
     "learning_curve.seeds": (COUNT, False),
     "learning_curve.bootstrap": (COUNT, False),
     "learning_curve.interval": (SHARE, False),

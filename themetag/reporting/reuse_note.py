@@ -6,6 +6,16 @@ from __future__ import annotations
 from tabulate import tabulate
 
 
+def lead(switch: dict | None) -> str:
+    """A runner-up's lead over the record, in sds of the paired difference, and whether it switched."""
+    if not switch:
+        return "-"
+    verdict = "took the theme" if switch["switched"] else "kept the record"
+    return (
+        f"{switch['runner_up']} +{switch['lead']:.3f} ({switch['lead'] / max(switch['sd'], 1e-12):.1f} sd): {verdict}"
+    )
+
+
 def reuse_section(summary: dict | None) -> list[str]:
     """Markdown lines; none where the reuse stage has not run."""
     if not summary:
@@ -35,6 +45,7 @@ def reuse_section(summary: dict | None) -> list[str]:
             r.get("record_value"),
             r.get("value"),
             r.get("bound"),
+            lead(r.get("switch")),
             r["why"] or "-",
         ]
         for t, r in themes.items()
@@ -47,6 +58,7 @@ def reuse_section(summary: dict | None) -> list[str]:
         "record figure",
         "refit figure",
         "drop bound",
+        "runner-up's lead",
         "why tuned again",
     ]
     lines += [tabulate(rows, head, tablefmt="github", floatfmt=".3f", missingval="-"), ""]
@@ -55,7 +67,8 @@ def reuse_section(summary: dict | None) -> list[str]:
         "again when its figure falls below the record's by more than the drop bound (`reuse.drop_sd` standard "
         "errors), or when the rows or its positives grew by more than `reuse.max_growth` since it was tuned. "
         "`refitted best`: the recorded candidate or one of its runners-up (`reuse.challengers`), refitted on the "
-        "same folds, whichever ranked first out of fold (`select.criterion`); the next record keeps it.",
+        "same folds: a runner-up that ranks first takes the theme only when its lead exceeds `reuse.switch_sd` "
+        "bootstrap sds of the paired out-of-fold difference (`runner-up's lead`); the next record keeps the choice.",
         "",
     ]
     if summary.get("dropped"):

@@ -14,6 +14,10 @@ to ``select`` and the thresholds as a tuned winner's would. A theme is tuned aga
   rare theme's noise is not taken for drift, nor a frequent theme's drift for noise;
 * the user asks: ``reuse.retune`` is ``all`` or lists the theme.
 
+A recorded runner-up takes a theme from its setting only when it refits better by more than
+``reuse.switch_sd`` bootstrap sds of the paired difference (``switch``): near-ties stay put, so a
+round neither follows noise nor reruns the stages downstream of a changed setting for nothing.
+
 Why these should hold beyond the bundled data: hyper-parameters such as C move with the log of
 the rows, so a relative growth share bounds how far the data can move from the tuning; and the
 tuning cost grows with the rows, so retuning after a fixed share keeps its cost a fixed share of
@@ -30,10 +34,12 @@ import numpy as np
 from sklearn.metrics import average_precision_score
 
 from themetag.features.spaces import FoldMatrices
+from themetag.modelling.ranking import rank
 from themetag.tuning.race import precision_se
-from themetag.tuning.trials import oof_scores, trial_value
+from themetag.tuning.trials import oof_scores, policy_score, trial_value
 
 REFIT, TUNE = "refit", "tune"
+SWITCH_RESAMPLES = 200  # bootstrap resamples of the paired difference: its sd to about 5%
 
 
 def retune_asked(settings: dict, theme: str) -> bool:
@@ -65,6 +71,39 @@ def contenders(entry: dict, costly: set[str], settings: dict) -> list[dict]:
     families only: a forest's refit costs as much as the rest of a round)."""
     cheap = [c for c in entry.get("challengers", []) if c["family"] not in costly]
     return cheap[: int(settings.get("challengers", 0))]
+
+
+def paired_sd(y: np.ndarray, a: np.ndarray, b: np.ndarray, figure: str, min_recall: float, seed: int = 0) -> float:
+    """The bootstrap sd of ``figure`` on scores ``b`` less ``figure`` on scores ``a``, the rows
+    resampled alike for both: the two settings' out-of-fold scores are fitted on the same folds
+    and rank the same rows much alike, so their difference is far less noisy than either figure."""
+    rng = np.random.default_rng(seed)
+    score = (lambda t, s: policy_score(t, s, min_recall)) if figure == "objective" else average_precision_score
+    diffs = []
+    for _ in range(SWITCH_RESAMPLES):
+        i = rng.integers(0, len(y), len(y))
+        if y[i].any():
+            diffs.append(score(y[i], b[i]) - score(y[i], a[i]))
+    return float(np.std(diffs, ddof=1)) if len(diffs) > 1 else math.inf
+
+
+def switch(
+    record: str, refits: dict[str, dict], y: np.ndarray, criterion: str, min_recall: float, switch_sd: float
+) -> tuple[str, dict | None]:
+    """Which refit keeps the theme, and the evidence when a runner-up ranked above the record:
+    the runner-up that ranks first takes the theme only when its lead on the criterion's figure
+    exceeds ``switch_sd`` sds of the paired difference (``paired_sd``); otherwise the record stays.
+
+    ``refits`` maps each candidate to ``{"figures": {...}, "oof": scores}``, the record's among them."""
+    best = max(refits, key=lambda n: (rank(refits[n]["figures"], criterion), n == record))
+    if best == record:
+        return record, None
+    figure = "objective" if criterion == "objective" else "average_precision"
+    lead = refits[best]["figures"][figure] - refits[record]["figures"][figure]
+    sd = paired_sd(y, refits[record]["oof"], refits[best]["oof"], figure, min_recall)
+    took = lead > switch_sd * sd
+    evidence = {"runner_up": best, "figure": figure, "lead": round(lead, 6), "sd": round(sd, 6), "switched": took}
+    return (best if took else record), evidence
 
 
 def drop_bound(recorded: float, now: float, positives: int, min_recall: float, sd: float) -> float:
