@@ -38,11 +38,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def trained(tmp_path_factory):
-    """A real bundle trained on a slice, smoke budget, with candidates in all three spaces."""
+def trained(tmp_path_factory, worker_id):
+    """A real bundle trained on a slice, smoke budget, with candidates in all three spaces: built
+    once for all the test workers (the first to need it builds it, under a lock), and read only."""
+    import shutil
+
+    from filelock import FileLock
+
     from harness.trained import train_slice
 
-    return train_slice(tmp_path_factory.mktemp("trained"), spaces="[tfidf,embeddings,tfidf_embeddings]")
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # xdist: the workers' common folder
+    path, done = shared / "trained", shared / "trained.done"
+    with FileLock(str(shared / "trained.lock")):
+        if not done.exists():
+            shutil.rmtree(path, ignore_errors=True)  # a build an interrupted worker left half made
+            path.mkdir()
+            train_slice(path, spaces="[tfidf,embeddings,tfidf_embeddings]")
+            done.touch()
+    return path
 
 
 @pytest.fixture

@@ -190,7 +190,11 @@ def test_the_probe_stage_chooses_reruns_alone_and_the_bundle_carries_the_choice(
         tmp_path / "p",
         train_rows=500,
         test_rows=60,
-        overrides=[f"encoder_probe.candidates=[{short}, {{model: all-MiniLM-L6-v2, max_tokens: 256}}]"],
+        # one family: the probe runs before any candidate, and the bundle needs only one on embeddings
+        overrides=[
+            f"encoder_probe.candidates=[{short}, {{model: all-MiniLM-L6-v2, max_tokens: 256}}]",
+            "models.families=[logreg]",
+        ],
     )
     ran = repo.repro()
     assert ran.index("encoder_probe") < ran.index("embed")

@@ -159,7 +159,8 @@ def test_labelling_rounds_refit_rerun_no_tuning_and_a_fresh_clone_reproduces_the
     cache reproduces its metrics and bundle byte for byte. Each run stops at evaluate, which writes
     the metrics: the stages after it (suggest, report) and beside it (review, learning_curve) read
     the same refits and test nothing more here."""
-    repo = DvcRepo(tmp_path / "p", train_rows=400, test_rows=60)
+    # one family: the rounds' refits and what reruns do not depend on how many candidates compete
+    repo = DvcRepo(tmp_path / "p", train_rows=400, test_rows=60, overrides=["models.families=[logreg]"])
     src = pd.read_csv(repo.path / "data/train.csv", dtype=str, keep_default_na=False)
     extra = pd.read_csv(ROOT / "data/train.csv", dtype=str, keep_default_na=False)
     extra = extra.iloc[len(src) :]
