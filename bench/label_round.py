@@ -12,6 +12,8 @@
 * **retune**: for each round, a fresh copy holding the same rows runs cold: every theme tuned.
   ``--retunes N`` runs it for the first N rounds only (a cold goemotions run takes about 40
   minutes); with 0 the ratio's cold run is the reuse arm's own, less its encoder stage.
+  ``--reuse-again`` (with ``--work``) runs the reuse arm again beside the kept retune arm: for a
+  setting, such as ``reuse.switch_sd``, that only a round reads.
 
 The round's time is given against the cold runs' (median of each), and each round's test
 figures beside the retune's on the same rows: macro precision, and per theme with at least 30
@@ -180,6 +182,12 @@ def run(
             step["paired"] = paired(kept, art / "test_scores.csv", art / "test_labels.csv", figures)
         log["retune"].append(step)
         save()
+    for step in log["retune"]:  # the reuse arm ran again (--reuse-again): compare it anew
+        kept, art = tmp / f"reuse-{step['round']}-test_scores.csv", tmp / f"retune-{step['round']}" / "artifacts"
+        if kept.is_file() and art.is_dir():
+            figures = (log["reuse"][step["round"]]["test"], step["test"])
+            step["paired"] = paired(kept, art / "test_scores.csv", art / "test_labels.csv", figures)
+    save()
 
 
 def summary(log: dict) -> dict:
@@ -290,6 +298,11 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--retunes", type=int, default=None, help="retune only the first N rounds (default: all; 0: time only)"
     )
+    parser.add_argument(
+        "--reuse-again",
+        action="store_true",
+        help="with --work: run the reuse arm again and keep the retune arm's cold runs (a reuse setting changed)",
+    )
     args = parser.parse_args(argv)
     os.environ.pop("PYTHONPATH", None)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
@@ -298,6 +311,10 @@ def main(argv: list[str]) -> None:
         work.mkdir(parents=True, exist_ok=True)
         log_path = work / f"{args.dataset}.log.json"
         log = json.loads(log_path.read_text()) if log_path.exists() else {"commit": commit.strip()}
+        if args.reuse_again and log.pop("reuse", None):
+            log["commit"] = f"{commit.strip()} (reuse arm; retune arm at {log['commit']})"
+            for stale in ("reuse", "reuse-vectors"):
+                shutil.rmtree(work / stale, ignore_errors=True)
         run(work, args.dataset, args.rows, args.rounds, args.seed, log, lambda: write_json(log_path, log), args.retunes)
     s = summary(log)
     write_json(OUT / f"{args.dataset}.json", {"dataset": args.dataset, "rows": args.rows, **s, "log": log})
