@@ -217,7 +217,7 @@ def test_a_runner_up_that_refits_better_takes_the_theme_and_the_next_record_keep
     from themetag.tuning.record import promote, sealed
 
     params = yaml.safe_load((project / "params.yaml").read_text())
-    assert params["reuse"]["challengers"] == 0 and params["reuse"]["switch_sd"] > 0  # the defaults
+    assert params["reuse"]["challengers"] == 1 and params["reuse"]["switch_sd"] > 0  # the defaults
     params["reuse"]["challengers"] = 0
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     select.main()
