@@ -174,17 +174,11 @@ def run(
     for r in range(len(log["retune"]) + 1, (rounds if retunes is None else retunes) + 1):
         train = pd.concat([base, *batches[:r]])
         repo = copy(tmp / f"retune-{r}", data_dir, train)
-        step = {"round": r, **timed(repo)}
-        kept = tmp / f"reuse-{r}-test_scores.csv"
-        if kept.is_file():  # runs from before this comparison kept no scores
-            figures = (log["reuse"][r]["test"], step["test"])
-            art = repo.path / "artifacts"
-            step["paired"] = paired(kept, art / "test_scores.csv", art / "test_labels.csv", figures)
-        log["retune"].append(step)
+        log["retune"].append({"round": r, **timed(repo)})
         save()
-    for step in log["retune"]:  # the reuse arm ran again (--reuse-again): compare it anew
+    for step in log["retune"]:  # each retune against the reuse arm (run again with --reuse-again)
         kept, art = tmp / f"reuse-{step['round']}-test_scores.csv", tmp / f"retune-{step['round']}" / "artifacts"
-        if kept.is_file() and art.is_dir():
+        if kept.is_file() and art.is_dir():  # runs from before this comparison kept no scores
             figures = (log["reuse"][step["round"]]["test"], step["test"])
             step["paired"] = paired(kept, art / "test_scores.csv", art / "test_labels.csv", figures)
     save()

@@ -45,6 +45,7 @@ def main() -> None:
     entries = record["themes"] if ok else {}
     out: dict[str, dict] = {}
     costly = set(costly_families(params))
+    tried: dict[str, list[dict]] = {}  # theme -> its recorded setting and the runners-up refitted beside it
     refit: dict[str, list[tuple[str, dict]]] = {}  # space -> (theme, setting): each theme's and its challengers'
     for theme in themes:
         positives = int(labels[theme].sum())
@@ -54,7 +55,8 @@ def main() -> None:
         if entry:
             out[theme].update(candidate=entry["candidate"], record_value=entry["value"])
         if not reason:
-            for setting in [entry, *contenders(entry, costly, settings)]:
+            tried[theme] = [entry, *contenders(entry, costly, settings)]
+            for setting in tried[theme]:
                 refit.setdefault(setting["space"], []).append((theme, setting))
     start, results = time.perf_counter(), {}
     if refit:
@@ -72,7 +74,7 @@ def main() -> None:
     oof, models = {}, {}
     for t in (t for t in themes if t in results):
         e = entries[t]
-        refits = {s["candidate"]: s for s in [e, *contenders(e, costly, settings)]}
+        refits = {s["candidate"]: s for s in tried[t]}
         figures = {
             n: {"objective": results[t][n]["value"], "average_precision": results[t][n]["average_precision"]}
             for n in refits
