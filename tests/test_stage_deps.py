@@ -50,7 +50,11 @@ def project_imports(module_file_: Path) -> set[str]:
 
 
 def closure(module_file: str) -> set[str]:
+    """``module_file`` and every project module it imports; for a stage's entry point, also what
+    ``stages/__init__.py`` imports, which ``python -m stages.x`` runs first (the BLAS pin)."""
     seen, todo = set(), [module_file]
+    if module_file.startswith("stages/"):
+        todo.extend(project_imports(ROOT / "stages/__init__.py"))
     while todo:
         current = todo.pop()
         if current in seen:
@@ -60,7 +64,8 @@ def closure(module_file: str) -> set[str]:
     return seen
 
 
-DVC_YAMLS = ("dvc.yaml", "stages/tuning/dvc.yaml")  # every stage file; their paths are all the root's (wdir)
+# every stage file; their paths are all the root's (wdir)
+DVC_YAMLS = ("dvc.yaml", "stages/tuning/dvc.yaml", "stages/selected/dvc.yaml")
 
 
 def all_stages() -> dict[str, dict]:
@@ -84,9 +89,38 @@ def test_every_dvc_yaml_is_listed():
     assert set(listed) == set(DVC_YAMLS)
 
 
-def test_the_tuning_file_runs_from_the_root():
-    for name, stage in yaml.safe_load((ROOT / "stages/tuning/dvc.yaml").read_text())["stages"].items():
-        assert stage.get("wdir") == "../..", f"stages/tuning/dvc.yaml: stage {name} needs wdir: ../.."
+@pytest.mark.parametrize("rel", DVC_YAMLS[1:])
+def test_every_other_stage_file_runs_from_the_root(rel):
+    for name, stage in yaml.safe_load((ROOT / rel).read_text())["stages"].items():
+        assert stage.get("wdir") == "../..", f"{rel}: stage {name} needs wdir: ../.."
+
+
+def _paths(entries: list) -> list[str]:
+    return [str(next(iter(e)) if isinstance(e, dict) else e) for e in entries]
+
+
+def test_dvc_repro_reaches_every_stage():
+    """`dvc repro` runs the root dvc.yaml and what is upstream of it, not the stages downstream of
+    it in another file: a stage no root stage needs (at any depth) would silently never run."""
+    spec = {}
+    for rel in DVC_YAMLS:
+        for name, stage in yaml.safe_load((ROOT / rel).read_text())["stages"].items():
+            outs = _paths(stage.get("outs", []) + stage.get("metrics", []) + stage.get("plots", []))
+            spec[name] = (rel, [str(d) for d in stage.get("deps", [])], outs)
+
+    def feeds(out: str, dep: str) -> bool:  # a directory dep holds the outs beneath it, and the reverse
+        out, dep = out.split("${")[0], dep.split("${")[0]
+        return out == dep or out.startswith(dep.rstrip("/") + "/") or dep.startswith(out.rstrip("/") + "/")
+
+    reached = {name for name, (rel, _, _) in spec.items() if rel == "dvc.yaml"}
+    todo = list(reached)
+    while todo:
+        deps = spec[todo.pop()][1]
+        for name, (_, _, outs) in spec.items():
+            if name not in reached and any(feeds(o, d) for o in outs for d in deps):
+                reached.add(name)
+                todo.append(name)
+    assert reached == set(spec), f"dvc repro would never run {sorted(set(spec) - reached)}"
 
 
 def stages_with_code() -> dict[str, tuple[str, list[str]]]:
@@ -166,8 +200,8 @@ def test_no_entry_point_imports_another():
 def test_package_markers_hold_no_code():
     """The closure above skips ``__init__.py``; that is safe only while they hold nothing that
     could change an output: a docstring, or (the package root) names loaded on first use that no
-    stage imports."""
-    for marker in [ROOT / "stages/__init__.py", *sorted((ROOT / "themetag").rglob("__init__.py"))]:
+    stage imports. ``stages/__init__.py`` may pin the BLAS kernels: the closure follows its imports."""
+    for marker in sorted((ROOT / "themetag").rglob("__init__.py")):
         body = ast.parse(marker.read_text()).body
         if marker == ROOT / "themetag/__init__.py":
             continue
