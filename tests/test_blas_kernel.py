@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from harness.dvc_repo import ROOT
 from themetag.blas_kernel import _NEEDS, KERNEL, _cpu_flags
 
 _ASK = (
@@ -20,7 +21,7 @@ _ASK = (
 
 def _kernels(env: dict[str, str]) -> list:
     """[the OPENBLAS_CORETYPE a stage process runs with, the kernels numpy's and SciPy's OpenBLAS chose]"""
-    out = subprocess.run([sys.executable, "-c", _ASK], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", _ASK], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
 
