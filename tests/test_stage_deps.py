@@ -65,7 +65,7 @@ def closure(module_file: str) -> set[str]:
 
 
 # every stage file; their paths are all the root's (wdir)
-DVC_YAMLS = ("dvc.yaml", "stages/tuning/dvc.yaml", "stages/selected/dvc.yaml")
+DVC_YAMLS = ("dvc.yaml", "stages/tuning/dvc.yaml")
 
 
 def all_stages() -> dict[str, dict]:

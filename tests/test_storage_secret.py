@@ -36,7 +36,7 @@ def test_password_from_the_environment_reaches_the_server_and_lands_nowhere(pg_w
     assert any(s.study_name.startswith("logreg-tfidf:") for s in studies)  # tuning really used the server
     assert SECRET not in proc.stdout + proc.stderr
     files = [repo.path / n for n in ("params.yaml", "conf.lock.yaml")] + sorted(repo.path.rglob("dvc.lock"))
-    assert len(files) == 5  # the root's lock, stages/tuning's and stages/selected's
+    assert len(files) == 4  # the root's lock and stages/tuning's
     files += [p for p in Path(repo.path / "metrics").rglob("*") if p.is_file()]
     for path in files:
         assert SECRET not in path.read_text(errors="replace"), path
