@@ -95,28 +95,29 @@ def test_every_other_stage_file_runs_from_the_root(rel):
         assert stage.get("wdir") == "../..", f"{rel}: stage {name} needs wdir: ../.."
 
 
-def _paths(entries: list) -> list[str]:
-    return [str(next(iter(e)) if isinstance(e, dict) else e) for e in entries]
+def entry_path(entry: str | dict) -> str:
+    """A deps or outs entry's path: an entry with options is a one-key mapping."""
+    return str(next(iter(entry))) if isinstance(entry, dict) else str(entry)
 
 
 def test_dvc_repro_reaches_every_stage():
     """`dvc repro` runs the root dvc.yaml and what is upstream of it, not the stages downstream of
     it in another file: a stage no root stage needs (at any depth) would silently never run."""
     spec = {}
-    for rel in DVC_YAMLS:
-        for name, stage in yaml.safe_load((ROOT / rel).read_text())["stages"].items():
-            outs = _paths(stage.get("outs", []) + stage.get("metrics", []) + stage.get("plots", []))
-            spec[name] = (rel, [str(d) for d in stage.get("deps", [])], outs)
+    for name, stage in all_stages().items():
+        body = stage.get("do", stage)
+        outs = [entry_path(e) for key in ("outs", "metrics", "plots") for e in body.get(key, [])]
+        spec[name] = ([entry_path(d) for d in body.get("deps", [])], outs)
 
     def feeds(out: str, dep: str) -> bool:  # a directory dep holds the outs beneath it, and the reverse
         out, dep = out.split("${")[0], dep.split("${")[0]
         return out == dep or out.startswith(dep.rstrip("/") + "/") or dep.startswith(out.rstrip("/") + "/")
 
-    reached = {name for name, (rel, _, _) in spec.items() if rel == "dvc.yaml"}
+    reached = set(yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"])
     todo = list(reached)
     while todo:
-        deps = spec[todo.pop()][1]
-        for name, (_, _, outs) in spec.items():
+        deps = spec[todo.pop()][0]
+        for name, (_, outs) in spec.items():
             if name not in reached and any(feeds(o, d) for o in outs for d in deps):
                 reached.add(name)
                 todo.append(name)
@@ -183,7 +184,7 @@ def test_dvc_yaml_paths_are_the_paths_the_code_uses():
         body = stage.get("do", stage)
         entries = [*body.get("deps", []), *body.get("outs", []), *body.get("metrics", [])]
         for entry in entries:
-            path = next(iter(entry)) if isinstance(entry, dict) else str(entry)
+            path = entry_path(entry)
             if path.split("/")[0] in ("artifacts", "metrics", "models"):
                 assert path in known, (
                     f"dvc.yaml: stage {name} names {path}, which themetag/pipeline/paths.py does not define"
