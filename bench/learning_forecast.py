@@ -43,7 +43,7 @@ from harness.dvc_repo import ROOT
 from harness.trained import run_stages
 from themetag.atomic import read_json, write_json, write_text
 from themetag.pipeline import paths
-from themetag.reporting.labels_pay import test_aps
+from themetag.reporting.labels_pay import test_ap_sds, test_aps, to_test_level
 
 TEXT, THEMES = "Processed Text", "Themes"
 
@@ -63,11 +63,12 @@ def measure(work: Path, overrides: list[str], curve_points: Path | None = None) 
         labels = pd.read_csv(paths.LABELS, keep_default_na=False)
         oof = pd.read_csv(paths.SELECTED_OOF)
         out = {}
-        tests = test_aps(test, scores)
+        tests, sds = test_aps(test, scores), test_ap_sds(test, scores)
         for t in oof.columns:
             if t in tests:
                 out[t] = {
                     "test_ap": tests[t],
+                    "test_sd": sds[t],
                     "test_positives": int(test[t].sum()),
                     "oof_ap": float(average_precision_score(labels[t], oof[t])),
                     "positives": int(labels[t].sum()),
@@ -126,19 +127,10 @@ def run_seed(dataset: str, seed: int, args, overrides: list[str], work_root: Pat
 METHODS = ("pow3", "pow3_gain", "last_value")
 
 
-def test_sd(work: Path, replicates: int = 200) -> dict[str, float]:
-    """Per theme, the bootstrap sd of its test AP (test rows resampled) in ``work``'s last run: how
-    far a measured test AP sits from the model's true one by the test set's size alone."""
-    from themetag.curves.forecast import weighted_ap
-
+def test_sd(work: Path) -> dict[str, float]:
+    """Per theme, the bootstrap sd of its test AP in ``work``'s last run (``test_ap_sds``)."""
     test = pd.read_csv(work / paths.TEST_LABELS, keep_default_na=False)
-    scores = pd.read_csv(work / paths.TEST_SCORES)
-    w = np.random.default_rng(0).poisson(1.0, (replicates, len(test))).astype(float)
-    return {
-        t: float(weighted_ap(test[t].to_numpy(dtype=int), scores[t].to_numpy(dtype=float), w).std(ddof=1))
-        for t in scores.columns
-        if t in test and test[t].sum()
-    }
+    return test_ap_sds(test, pd.read_csv(work / paths.TEST_SCORES))
 
 
 def fits_of(settings: dict) -> dict:
@@ -192,8 +184,17 @@ def rows_of(seeds: dict, args, work_root: Path, dataset: str) -> list[dict]:
                     if later is None:
                         continue
                     f = res["forecast"][str(float(f"{(args.start + added) / args.start:.6g}"))]
-                    for level, now in (("oof", f["no_gain"]), ("test", base["themes"][t]["test_ap"])):
+                    then = base["themes"][t]
+                    for level, now in (("oof", f["no_gain"]), ("test", then["test_ap"])):
                         shift = now - f["no_gain"]
+                        gain = f.get("gain", [np.nan] * 3)
+                        # at the test level, the report's interval (labels_pay.to_test_level); at the
+                        # out-of-fold level, the stage's own
+                        shown = (
+                            to_test_level(f, shift, then.get("test_sd", np.nan), 0.8)
+                            if level == "test"
+                            else {"low": f["low"], "high": f["high"]}
+                        )
                         out.append(
                             {
                                 "seed": seed,
@@ -206,8 +207,12 @@ def rows_of(seeds: dict, args, work_root: Path, dataset: str) -> list[dict]:
                                 "target": res["target_average_precision"],
                                 "gain_high": res["fit"]["gain"][2],
                                 "forecast": f["average_precision"] + shift,
-                                "low": f["low"] + shift,
-                                "high": f["high"] + shift,
+                                "low": shown["low"],
+                                "high": shown["high"],
+                                "shifted_low": f["low"] + shift,  # before: the out-of-fold interval moved
+                                "shifted_high": f["high"] + shift,
+                                "gain_low": now + gain[0],  # the gain's interval alone
+                                "gain_high_h": now + gain[2],
                                 "no_gain": now,
                                 "measured": later["test_ap"],
                                 "test_positives": later["test_positives"],
@@ -217,6 +222,14 @@ def rows_of(seeds: dict, args, work_root: Path, dataset: str) -> list[dict]:
                             }
                         )
     return out
+
+
+def covers(f: pd.DataFrame, low: str, high: str) -> float:
+    """The share of rows whose measured figure the interval (``low``, ``high``) holds; NaN for
+    runs recorded before the stage gave the gain's own interval."""
+    if low not in f or f[low].isna().all():
+        return float("nan")
+    return float(((f[low] <= f.measured) & (f.measured <= f[high])).mean())
 
 
 def summary(frame: pd.DataFrame, added: list[int]) -> tuple[list[list], list[list], list[list]]:
@@ -236,6 +249,8 @@ def summary(frame: pd.DataFrame, added: list[int]) -> tuple[list[list], list[lis
                     (f.forecast - f.measured).abs().mean(),
                     (f.no_gain - f.measured).abs().mean(),
                     ((f.low <= f.measured) & (f.measured <= f.high)).mean(),
+                    covers(f, "shifted_low", "shifted_high"),
+                    covers(f, "gain_low", "gain_high_h"),
                     (f.forecast - f.measured).mean(),
                     (big.forecast - big.measured).abs().mean() if len(big) else float("nan"),
                     (big.no_gain - big.measured).abs().mean() if len(big) else float("nan"),
@@ -317,7 +332,11 @@ def main() -> None:
             "plus the curve's gain) and the no-gain baseline (today's out-of-fold AP); level `test`: the same "
             "gain added to today's test AP, the baseline today's test AP. Each is compared with the theme's "
             "average precision on test.csv after the labels were added. Themes measured at round 0 "
-            "(learning_curve.min_positives) and trained later; every (seed, theme) is a row.",
+            "(learning_curve.min_positives) and trained later; every (seed, theme) is a row. The 80% interval "
+            "at the test level is metrics/report.md's (`labels_pay.to_test_level`: the gain's interval widened "
+            "by the test noise today's figure and the later one do not share, and by one model's spread); "
+            "beside it, the interval the report gave before (the out-of-fold interval moved to the test "
+            "level) and the gain's interval alone.",
             "",
             tabulate(
                 table,
@@ -329,6 +348,8 @@ def main() -> None:
                     "MAE forecast",
                     "MAE no gain",
                     "80% interval covers",
+                    "out-of-fold interval moved covers",
+                    "gain's interval alone covers",
                     "mean forecast - measured",
                     "MAE forecast, >= 30 test positives",
                     "MAE no gain, >= 30 test positives",

@@ -21,7 +21,7 @@ from themetag.reporting.check_first import flagged_themes
 from themetag.reporting.encoder_note import encoder_section, probe_figures
 from themetag.reporting.error_examples import confusions, error_examples, errors_markdown
 from themetag.reporting.estimate_rows import estimate_rows_section
-from themetag.reporting.labels_pay import labels_pay_section, test_aps
+from themetag.reporting.labels_pay import labels_pay_section, test_ap_sds, test_aps
 from themetag.reporting.report_page import changed_choices, moved, previous_metrics, report_markdown, where_to_look
 from themetag.reporting.results_table import results_table
 from themetag.reporting.reuse_note import reuse_section
@@ -110,6 +110,7 @@ def main() -> None:
         + labels_pay_section(
             read_json(paths.LEARNING_CURVE) if paths.LEARNING_CURVE.is_file() else None,
             test_aps(*sources["test"]) if "test" in sources else None,
+            test_ap_sds(*sources["test"]) if "test" in sources else None,
         )
         + estimate_rows_section(chosen),
     )

@@ -11,9 +11,10 @@ from sklearn.metrics import average_precision_score
 
 from themetag.curves.forecast import first_reaching, fit_pow3, forecast, pow3, weighted_ap
 from themetag.curves.points import nested_order
+from themetag.curves.theme_curve import unshared_test_noise
 from themetag.curves.verdict import AT_TARGET, FLAT, RISING, TOO_FEW, target_ap, verdict
 from themetag.labelling.label_next import ThemeNeed, allot, follow_forecast
-from themetag.reporting.labels_pay import labels_pay_section
+from themetag.reporting.labels_pay import labels_pay_section, to_test_level
 
 
 def test_each_prefix_of_the_order_is_stratified_and_holds_the_shorter_ones():
@@ -55,6 +56,49 @@ def test_the_power_law_fit_recovers_a_known_curve_and_forecasts_it():
     assert set(flat["curve"]) == {pow3(1.0, *truth)} and flat["params"] is None
     with pytest.raises(ValueError, match="learning_curve.forecast"):
         forecast(x, pow3(x, *truth), boot, [2.0], "spline", 0.8)
+
+
+def test_the_gains_interval_leaves_out_todays_level_which_the_forecasts_interval_carries():
+    x = np.array([0.25, 0.5, 0.75, 1.0])
+    truth = pow3(x, 0.9, 0.1, 0.5)
+    shifts = np.random.default_rng(2).normal(0, 0.02, (200, 1))  # replicates move the whole curve alike
+    fc = forecast(x, truth, truth + shifts, [2.0], "pow3", 0.8)
+    at2 = fc["grid"].index(2.0)
+    assert fc["high"][at2] - fc["low"][at2] > 0.04  # the level's uncertainty: about 2 x 1.28 x 0.02
+    assert fc["gain_high"][at2] - fc["gain_low"][at2] < 0.002  # the gain: none of it
+    assert fc["gain_low"][at2] < fc["curve"][at2] - fc["now"] < fc["gain_high"][at2] + 1e-9
+
+
+def test_the_test_level_forecast_adds_the_gains_interval_widened_by_the_test_noise_it_does_not_share():
+    f = {"average_precision": 0.82, "low": 0.8, "high": 0.85, "no_gain": 0.78, "gain": [0.03, 0.04, 0.06]}
+    f["test_noise"] = {"paired_ratio": 0.5, "model_sd": 0.0}
+    moved = to_test_level(f, -0.08, 0.0, 0.8)  # today's test AP 0.70 against 0.78 out of fold
+    assert moved == pytest.approx({"average_precision": 0.74, "low": 0.73, "high": 0.76})
+    f["test_noise"] = {"paired_ratio": 0.5, "model_sd": 0.01}
+    noisy = to_test_level(f, -0.08, 0.02, 0.8)
+    sd = 1.2816 * np.hypot(0.5 * 0.02, 0.01)
+    assert noisy["low"] == pytest.approx(0.74 - np.hypot(0.01, sd), abs=1e-4)
+    assert noisy["high"] == pytest.approx(0.74 + np.hypot(0.02, sd), abs=1e-4)
+    assert to_test_level(f, 0.15, 0.05, 0.8)["high"] == 1.0  # an AP above 1 is no forecast
+    lines = "\n".join(
+        labels_pay_section(
+            {**REPORT, "themes": {"food": curve(RISING, forecast={"2.0": f})}}, {"food": 0.7}, {"food": 0.02}
+        )
+    ).splitlines()
+    assert "0.740 [0.719, 0.767]" in next(line for line in lines if line.startswith("| food"))
+
+
+def test_the_test_noise_measures_what_todays_and_a_later_figure_share_and_one_models_spread():
+    rng = np.random.default_rng(3)
+    xs = np.array([0.25, 0.5, 0.75, 1.0])
+    level = rng.normal(0, 0.02, (400, 1))
+    together = 0.8 + level + np.zeros((1, 4))  # every point moves with today's: nothing unshared
+    apart = 0.8 + rng.normal(0, 0.02, (400, 4))  # each point on its own: sqrt(2) of one sd
+    pairs = [(f, None) for f in xs for _ in range(2 if f < 1 else 1)]
+    ap = np.array([0.70, 0.72, 0.75, 0.77, 0.79, 0.81, 0.85])  # two seeds per share, sd 0.0141 each
+    assert unshared_test_noise(xs, together, pairs, ap, 2.0)["paired_ratio"] < 0.01
+    assert unshared_test_noise(xs, apart, pairs, ap, 2.0)["paired_ratio"] == pytest.approx(np.sqrt(2), rel=0.15)
+    assert unshared_test_noise(xs, apart, pairs, ap, 2.0)["model_sd"] == pytest.approx(np.sqrt(0.0002), rel=1e-6)
 
 
 def test_the_target_sits_on_the_points_line_through_today_and_the_verdicts_follow_it():

@@ -125,6 +125,9 @@ def forecast(
     far, one = len(grid) - 1, int(np.flatnonzero(grid == 1.0)[0])
     gains = reps[:, far] - reps[:, one]
     gain = [float(np.quantile(gains, q[0])), float(point[far] - point[one]), float(np.quantile(gains, q[1]))]
+    # the forecast less today's measured figure, per replicate: the interval of what the forecast
+    # adds to today, without how uncertain today's level is (to add to a figure measured elsewhere)
+    gain_lo, gain_hi = np.quantile(reps[:, : len(grid)] - boot[:, -1:], q, axis=0)
     fitted = {"params": None if params is None else dict(zip(("c", "a", "alpha"), map(float, params), strict=True))}
     return {
         "now": now,
@@ -135,6 +138,8 @@ def forecast(
         "high": hi[:-1].tolist(),
         "ceiling": [float(lo[-1]), float(point[-1]), float(hi[-1])],
         "gain": gain,
+        "gain_low": gain_lo.tolist(),
+        "gain_high": gain_hi.tolist(),
         **fitted,
     }
 

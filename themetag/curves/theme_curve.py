@@ -85,6 +85,30 @@ def decide(
     return now, None if reach is None else ceil_int(reach * positives)
 
 
+def unshared_test_noise(
+    xs: np.ndarray, boot: np.ndarray, pairs: list[tuple[float, np.ndarray]], ap: np.ndarray, horizon: float
+) -> dict[str, float]:
+    """What a forecast added to today's **test** AP must also allow for, besides its gain's own
+    interval (``labels_pay.to_test_level``):
+
+    - ``paired_ratio``: the later figure is read on the same test rows as today's, so only part of
+      the test set's noise enters their difference. The part is measured on the out-of-fold rows: the
+      bootstrap sd of (AP at 1x less AP at the share nearest 1/horizon), over the sd of AP at 1x;
+    - ``model_sd``: the later figure is one model's, not a mean over subsets: the sd between the
+      subset seeds' AP at each share, pooled over shares (0 with one seed per share).
+
+    On bench.learning_forecast (five runs on mams_acsa, semeval25 and goemotions) the gain's 80%
+    interval alone covered 25-60% of the measured test APs; with both, 70-90% in 10 of 13 cells
+    (docs/labelling.md)."""
+    below = [i for i, f in enumerate(xs) if f < 1.0]
+    j = min(below, key=lambda i: abs(xs[i] - 1.0 / horizon))
+    level = float(boot[:, -1].std(ddof=1))
+    ratio = float((boot[:, -1] - boot[:, j]).std(ddof=1) / level) if level > 0 else 1.0
+    spread = [np.var(ap[[k for k, (g, _) in enumerate(pairs) if g == f]], ddof=1) for f in xs[below]]
+    spread = [v for v in spread if np.isfinite(v)]
+    return {"paired_ratio": min(ratio, 2.0), "model_sd": float(np.sqrt(np.mean(spread))) if spread else 0.0}
+
+
 def summarise(
     y: np.ndarray, points: dict[float, list[np.ndarray]], train_rows: list[float], settings: dict, early_stop: dict
 ) -> dict[str, Any]:
@@ -124,6 +148,14 @@ def summarise(
                 "low": fc["low"][grid.index(h)],
                 "high": fc["high"][grid.index(h)],
                 "no_gain": fc["now"],
+                # the gain from today alone (today's level is known): the interval to add to a
+                # figure measured elsewhere, such as today's test AP
+                "gain": [
+                    fc["gain_low"][grid.index(h)],
+                    curve[grid.index(h)] - fc["now"],
+                    fc["gain_high"][grid.index(h)],
+                ],
+                "test_noise": unshared_test_noise(xs, boot, pairs, ap, h),
             }
             for h in horizons
         },

@@ -3,6 +3,9 @@ stage's ``metrics/learning_curve.json`` (``themetag/curves/``)."""
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
+import numpy as np
 from tabulate import tabulate
 
 from themetag.curves.verdict import AT_TARGET, FLAT, RISING, TOO_FEW
@@ -11,6 +14,24 @@ from themetag.reporting.report_page import anchor
 
 def _interval(f: dict) -> str:
     return f"{f['average_precision']:.3f} [{f['low']:.3f}, {f['high']:.3f}]"
+
+
+def to_test_level(f: dict, shift: float, test_sd: float, interval: float) -> dict:
+    """The forecast ``f`` moved to the test set's level (``shift``: today's test AP less today's
+    out-of-fold AP), with its interval: the gain's own interval, widened in quadrature by the part
+    of the test AP's bootstrap sd (``test_sd``) that the later figure does not share with today's
+    and by one model's own spread (``theme_curve.unshared_test_noise``). Today's out-of-fold level, and how
+    uncertain it is, do not enter: the test AP replaces it. Clipped to [0, 1]."""
+    point = f["average_precision"] + shift
+    gain, noise = f.get("gain"), f.get("test_noise")
+    if gain is None or noise is None:  # a curve from before the forecast carried these
+        low, high = f["low"] + shift, f["high"] + shift
+    else:
+        sd = NormalDist().inv_cdf((1 + interval) / 2) * float(
+            np.hypot(noise["paired_ratio"] * test_sd, noise["model_sd"])
+        )
+        low, high = point - float(np.hypot(gain[1] - gain[0], sd)), point + float(np.hypot(gain[2] - gain[1], sd))
+    return {"average_precision": point, "low": max(low, 0.0), "high": min(high, 1.0)}
 
 
 def needs(curve: dict, horizon: float) -> str:
@@ -33,9 +54,25 @@ def test_aps(labels, scores) -> dict[str, float]:
     }
 
 
-def labels_pay_section(report: dict | None, test_ap: dict[str, float] | None = None) -> list[str]:
+def test_ap_sds(labels, scores, replicates: int = 200, seed: int = 0) -> dict[str, float]:
+    """Each theme's bootstrap sd of its test AP (test rows reweighted): how far a test AP sits
+    from the model's true one by the test set's size alone."""
+    from themetag.curves.forecast import weighted_ap
+
+    w = np.random.default_rng(seed).poisson(1.0, (replicates, len(labels))).astype(float)
+    return {
+        t: float(weighted_ap(labels[t].to_numpy(dtype=int), scores[t].to_numpy(dtype=float), w).std(ddof=1))
+        for t in scores.columns
+        if t in labels and labels[t].sum()
+    }
+
+
+def labels_pay_section(
+    report: dict | None, test_ap: dict[str, float] | None = None, test_sd: dict[str, float] | None = None
+) -> list[str]:
     """Markdown lines; none when the stage has not run. ``test_ap``: today's test AP per theme,
-    to which the same forecast gain is added (in the benchmark, the closer forecast of test AP)."""
+    to which the same forecast gain is added (in the benchmark, the closer forecast of test AP);
+    ``test_sd``: its bootstrap sd, which widens that forecast's interval (``to_test_level``)."""
     if not report:
         return []
     settings, rule, themes = report["settings"], report["early_stop"], report["themes"]
@@ -53,7 +90,8 @@ def labels_pay_section(report: dict | None, test_ap: dict[str, float] | None = N
             f = c["forecast"][str(top)]
             # a carried curve's gain is added from today's out-of-fold figure, the one the test AP goes with
             shift = test_ap[t] - c.get("today", c["now"])["average_precision"] if t in test_ap else None
-            moved = {k: f[k] + shift for k in ("average_precision", "low", "high")} if shift is not None else None
+            sd = (test_sd or {}).get(t, 0.0)
+            moved = to_test_level(f, shift, sd, float(settings["interval"])) if shift is not None else None
             extra.append(_interval(moved) if moved else "-")
         rows.append(
             [
@@ -84,7 +122,8 @@ def labels_pay_section(report: dict | None, test_ap: dict[str, float] | None = N
         "today's labelled rows, with a bootstrap interval. The no-gain forecast (today's figure carried forward) "
         "is the baseline beside it; with a test set, the same gain is added to today's test AP, the closer "
         "forecast of the test figure in the benchmark (bench/results/learning_forecast/, where each is compared "
-        "with the figures measured after more random labels). AP is forecast because a precision at a recall is too noisy to fit; "
+        "with the figures measured after more random labels); its interval is the gain's, widened by the test "
+        "set's noise that today's figure and the later one do not share and by one model's spread. AP is forecast because a precision at a recall is too noisy to fit; "
         "it is mapped to the early-stop rule by the line through the theme's own points. **Optimistic side**: the "
         "point at 100% is the selected candidate's, the best of many, so the last step of the curve may be a "
         "little high; the interval carries scoring and subset noise, not the luck of the folds.",
