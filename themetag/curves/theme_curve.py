@@ -104,8 +104,8 @@ def unshared_test_noise(
     j = min(below, key=lambda i: abs(xs[i] - 1.0 / horizon))
     level = float(boot[:, -1].std(ddof=1))
     ratio = float((boot[:, -1] - boot[:, j]).std(ddof=1) / level) if level > 0 else 1.0
-    spread = [np.var(ap[[k for k, (g, _) in enumerate(pairs) if g == f]], ddof=1) for f in xs[below]]
-    spread = [v for v in spread if np.isfinite(v)]
+    seeds = [ap[[k for k, (g, _) in enumerate(pairs) if g == f]] for f in xs[below]]
+    spread = [np.var(a, ddof=1) for a in seeds if len(a) > 1]
     return {"paired_ratio": min(ratio, 2.0), "model_sd": float(np.sqrt(np.mean(spread))) if spread else 0.0}
 
 
