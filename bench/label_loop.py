@@ -20,6 +20,8 @@ same config and budget:
   thresholds rest on every row (what the share alone costs or gives);
 - ``model_only``: the suggest stage with no random share (``suggest.random_share=0``) and no
   ledger, so thresholds rest on every row, model-picked or not (the stage before issue 32);
+- ``no_forecast``: the suggest stage with its quota not steered by the learning curves
+  (``suggest.follow_forecast=false``): what following the forecast saves in labels;
 - (c) ``anchor``: small-text's BreakingTies / modAL's SVM_binary_minimum for binary themes:
   per theme in turn, the row nearest the default decision point (margin 0 or log-odds 0;
   probability 0.5 for the tree families), for every theme alike.
@@ -72,12 +74,13 @@ from themetag.labelling.next_batch import PICKED_BY
 from themetag.pipeline import paths
 from themetag.tagging.bundle import load_bundle
 
-ARMS = ("suggest", "random", "anchor", "model_only", "no_search", "share_all")
+ARMS = ("suggest", "random", "anchor", "model_only", "no_search", "share_all", "no_forecast")
 TEXT, THEMES = "Processed Text", "Themes"
 # the suggest stage's variants: what each arm turns off
 ARM_OVERRIDES = {
     "model_only": ["suggest.random_share=0", "suggest.search_untrained=false"],
     "no_search": ["suggest.search_untrained=false"],
+    "no_forecast": ["suggest.follow_forecast=false"],
     "share_all": ["suggest.search_untrained=false"],
 }
 NO_LEDGER = ("model_only", "share_all")  # thresholds on every row, model-picked or not

@@ -106,7 +106,8 @@ def main() -> None:
         params["thresholds"]["min_precision"],
         int(conf["few_positives"]),
     )
-    follow_forecast(needs, read_json(paths.LEARNING_CURVE) if paths.LEARNING_CURVE.is_file() else None)
+    if conf["follow_forecast"]:
+        follow_forecast(needs, read_json(paths.LEARNING_CURVE) if paths.LEARNING_CURVE.is_file() else None)
     # themes left out for too few positives: the batch searches for more of them
     left_out = read_json(paths.THEME_REPORT)
     counts = {t: left_out["counts"][t] for t in left_out["left_out"]}

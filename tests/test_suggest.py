@@ -299,3 +299,17 @@ def test_quotas_follow_the_reasons():
     settled = [ThemeNeed(t, [], 0, 1) for t in "abc"]
     allot(settled, 10)
     assert sorted(n.quota for n in settled) == [3, 3, 4]
+
+
+def test_a_flat_forecast_holds_a_themes_quota_back_unless_the_quota_is_told_not_to_follow(project):
+    themes = json.loads((project / "artifacts/thresholds.json").read_text())["themes"]
+    flat = {"verdict": "flat", "fit": {"ceiling": [0.5, 0.6, 0.7]}, "target_average_precision": 0.9}
+    curves = {"settings": {"horizons": [2.0]}, "themes": {t: flat for t in themes}}
+    (project / "metrics/learning_curve.json").write_text(json.dumps(curves))
+    suggest.main()
+    assert "flat: even the fitted ceiling's upper bound" in (project / "metrics/label_next.md").read_text()
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["suggest"]["follow_forecast"] = False
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    suggest.main()
+    assert "flat: even the fitted ceiling" not in (project / "metrics/label_next.md").read_text()
