@@ -106,6 +106,7 @@ def unshared_test_noise(
     ratio = float((boot[:, -1] - boot[:, j]).std(ddof=1) / level) if level > 0 else 1.0
     seeds = [ap[[k for k, (g, _) in enumerate(pairs) if g == f]] for f in xs[below]]
     spread = [np.var(a, ddof=1) for a in seeds if len(a) > 1]
+    # two independent figures differ by sqrt(2) of one's sd; a larger ratio is bootstrap noise on few rows
     return {"paired_ratio": min(ratio, 2.0), "model_sd": float(np.sqrt(np.mean(spread))) if spread else 0.0}
 
 
