@@ -127,12 +127,6 @@ def run_seed(dataset: str, seed: int, args, overrides: list[str], work_root: Pat
 METHODS = ("pow3", "pow3_gain", "last_value")
 
 
-def test_sd(work: Path) -> dict[str, float]:
-    """Per theme, the bootstrap sd of its test AP in ``work``'s last run (``test_ap_sds``)."""
-    test = pd.read_csv(work / paths.TEST_LABELS, keep_default_na=False)
-    return test_ap_sds(test, pd.read_csv(work / paths.TEST_SCORES))
-
-
 def fits_of(settings: dict) -> dict:
     """The settings that made a run's subset fits and horizons."""
     return {k: settings[k] for k in ("fractions", "seeds", "horizons") if k in settings}
@@ -157,7 +151,8 @@ def rows_of(seeds: dict, args, work_root: Path, dataset: str) -> list[dict]:
         base.setdefault("settings", {**defaults["learning_curve"], "horizons": horizons})
         base.setdefault("early_stop", defaults["tuning"]["early_stop"])
         kept = joblib.load(work_root / f"{dataset}-{seed}-points.joblib")
-        noise = test_sd(work_root / f"{dataset}-{seed}")
+        # the test noise of the figure measured last (measure kept each run's bootstrap sd)
+        last = runs[max(args.added)]["themes"]
         for t, c in base["curves"].items():
             if "forecast" not in c or t not in base["themes"] or t not in kept:
                 continue
@@ -216,7 +211,7 @@ def rows_of(seeds: dict, args, work_root: Path, dataset: str) -> list[dict]:
                                 "no_gain": now,
                                 "measured": later["test_ap"],
                                 "test_positives": later["test_positives"],
-                                "test_sd": noise.get(t, float("nan")),
+                                "test_sd": last.get(t, {}).get("test_sd", float("nan")),
                                 "test_ap_now": base["themes"][t]["test_ap"],
                                 "oof_ap_then": later["oof_ap"],
                             }
